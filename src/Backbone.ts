@@ -1,0 +1,20 @@
+/**
+ * The event backbone as one layer: SQL client (migrated), repository, writer, live hub, bus and
+ * retention, wired once. Requires only AppConfig.
+ */
+import * as Layer from "effect/Layer"
+import { CommitFanoutLive } from "./bus/CommitFanout.js"
+import { EventBus } from "./bus/EventBus.js"
+import { Hub } from "./bus/Hub.js"
+import { EventRepo } from "./store/EventRepo.js"
+import { EventStore } from "./store/EventStore.js"
+import { Retention } from "./store/Retention.js"
+import { SqlLive } from "./store/SqlLive.js"
+
+export const BackboneLive = Retention.Default.pipe(
+  Layer.provideMerge(EventBus.Default),
+  Layer.provideMerge(EventStore.Default),
+  Layer.provideMerge(CommitFanoutLive),
+  Layer.provideMerge(Layer.merge(EventRepo.Default, Hub.Default)),
+  Layer.provideMerge(SqlLive)
+)

@@ -1,0 +1,92 @@
+/**
+ * How committed events reach the live Hub.
+ *
+ * One process (SQLite): the writer hands what it committed straight to the Hub.
+ *
+ * Several processes (PostgreSQL): every instance must see every instance's events, in sequence
+ * order, with none skipped. Writers serialise on a transaction-scoped advisory lock and take their
+ * sequence numbers under it, so commit order is sequence order: no sequence can become visible
+ * after a larger one. Each commit sends `NOTIFY vigil_events` (payload: the newest sequence; NOTIFY
+ * payloads are small, the events are read back from the table). Each instance runs one tailer that
+ * reads `seq > last published` in order and publishes to its own Hub, woken by its own commits
+ * and by notifications from the others. A missed notification only delays: the tailer also reads
+ * on a timer.
+ */
+import { PgClient } from "@effect/sql-pg"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import type { StoredEvent } from "../domain/Event.js"
+import { everything } from "../domain/EventFilter.js"
+import { EventRepo } from "../store/EventRepo.js"
+import { Hub } from "./Hub.js"
+
+export const eventsChannel = "vigil_events"
+
+export class CommitFanout extends Context.Tag("vigil/CommitFanout")<CommitFanout, {
+  /** Called by the writer after each commit, with what it committed, in sequence order. */
+  readonly committed: (events: ReadonlyArray<StoredEvent>) => Effect.Effect<void>
+}>() {}
+
+const local = Effect.map(Hub, (hub) => ({
+  committed: (events: ReadonlyArray<StoredEvent>) => Effect.sync(() => hub.publish(events))
+}))
+
+const shared = (pg: PgClient.PgClient, sql: SqlClient.SqlClient) =>
+  Effect.gen(function*() {
+    const hub = yield* Hub
+    const repo = yield* EventRepo
+    const wake = yield* Queue.sliding<void>(1)
+    let published = yield* repo.maxSequence()
+
+    const catchUp = Effect.gen(function*() {
+      while (true) {
+        const page = yield* repo.after(everything, published, 1000)
+        if (page.length === 0) return
+        hub.publish(page)
+        published = page[page.length - 1]!.sequence
+      }
+    })
+
+    yield* Queue.take(wake).pipe(
+      Effect.timeout("1 second"),
+      Effect.ignore,
+      Effect.zipRight(catchUp),
+      Effect.catchAllCause((cause) => Effect.logWarning("event tailer round failed", cause)),
+      Effect.forever,
+      Effect.forkScoped
+    )
+    yield* pg.listen(eventsChannel).pipe(
+      Stream.runForEach(() => Queue.offer(wake, undefined)),
+      Effect.catchAllCause((cause) => Effect.logWarning("LISTEN vigil_events failed; retrying", cause)),
+      Effect.repeat(Schedule.spaced("1 second")),
+      Effect.forkScoped
+    )
+
+    return {
+      committed: (events: ReadonlyArray<StoredEvent>) =>
+        events.length === 0 ? Effect.void : Effect.zipRight(
+          Queue.offer(wake, undefined),
+          // pg_notify, not PgClient.notify: the latter binds the payload as a parameter, which the
+          // NOTIFY statement does not accept (a syntax error on this version).
+          sql`SELECT pg_notify(${eventsChannel}, ${String(events[events.length - 1]!.sequence)})`.pipe(
+            Effect.catchAllCause((cause) => Effect.logWarning("NOTIFY vigil_events failed", cause))
+          )
+        )
+    }
+  })
+
+export const CommitFanoutLive = Layer.scoped(
+  CommitFanout,
+  Effect.gen(function*() {
+    const pg = yield* Effect.serviceOption(PgClient.PgClient)
+    const sql = yield* SqlClient.SqlClient
+    const dialect = sql.onDialectOrElse({ pg: () => "pg", orElse: () => "other" })
+    return dialect === "pg" && Option.isSome(pg) ? yield* shared(pg.value, sql) : yield* local
+  })
+)

@@ -1,0 +1,308 @@
+/**
+ * The one event envelope: CloudEvents 1.0 in structured JSON mode, plus vigil's extension
+ * attributes `sequence` (store-assigned), `severity` and `node`.
+ *
+ * Three shapes live here:
+ * - `CloudEventInput`: what a producer may send (validated at ingest);
+ * - `NewEvent`: a validated event waiting for the store to give it a sequence;
+ * - `StoredEvent`: a committed event, which renders its JSON, SSE frame and WebSocket message
+ *   once and hands the same string or bytes to every subscriber.
+ *
+ * `sequence` is emitted as a JSON integer (a CloudEvents `Integer` attribute), never as a
+ * string: clients compare it numerically and it is the same number as the SSE `id:`.
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { randomUUID } from "node:crypto"
+import { kindOf } from "./EventKinds.js"
+import { Severity } from "./Severity.js"
+import { isAbsoluteUri, isUriReference } from "./UriReference.js"
+
+const text = (maxLength: number) =>
+  Schema.String.pipe(
+    Schema.minLength(1, { message: () => "must be a non-empty string" }),
+    Schema.maxLength(maxLength, { message: () => `must be at most ${maxLength} characters` })
+  )
+
+const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
+
+export const Timestamp = Schema.String.pipe(
+  Schema.filter((s) => (rfc3339.test(s) && !Number.isNaN(Date.parse(s))) || "must be an RFC 3339 timestamp"),
+  Schema.annotations({ identifier: "Timestamp", examples: ["2026-11-22T18:00:00.000Z"] })
+)
+
+/** Attributes that are part of the envelope itself; anything else on the object is an extension. */
+const envelopeAttributes = new Set([
+  "specversion",
+  "id",
+  "source",
+  "type",
+  "time",
+  "subject",
+  "datacontenttype",
+  "data",
+  "data_base64",
+  "severity",
+  "node",
+  "sequence"
+])
+
+/** What a producer sends. Unknown attributes are extensions, checked separately below. */
+export const CloudEventInput = Schema.Struct({
+  specversion: Schema.Literal("1.0"),
+  id: text(256),
+  source: text(1024).pipe(
+    Schema.filter((s) => isUriReference(s) || "must be a URI-reference (RFC 3986), e.g. /cluster/pve1 or urn:vigil:agent")
+  ),
+  type: text(256),
+  time: Schema.optional(Timestamp),
+  subject: Schema.optional(text(1024)),
+  datacontenttype: Schema.optional(text(256)),
+  data: Schema.optional(Schema.Unknown),
+  data_base64: Schema.optional(Schema.String),
+  severity: Schema.optional(Severity),
+  node: Schema.optional(text(256))
+}).annotations({ identifier: "CloudEventInput" })
+
+/** The envelope as vigil emits it (for the OpenAPI document; rendering is done by hand). */
+export const CloudEvent = Schema.Struct(
+  {
+    specversion: Schema.Literal("1.0"),
+    id: Schema.String,
+    source: Schema.String,
+    type: Schema.String,
+    time: Schema.String,
+    subject: Schema.optional(Schema.String),
+    datacontenttype: Schema.optional(Schema.String),
+    sequence: Schema.Int.annotations({ description: "Store-assigned, strictly increasing; also the SSE id" }),
+    severity: Severity,
+    node: Schema.optional(Schema.String),
+    data: Schema.optional(Schema.Unknown),
+    data_base64: Schema.optional(Schema.String)
+  },
+  Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number, Schema.Boolean) })
+).annotations({ identifier: "CloudEvent" })
+
+/** A validated event that has no sequence yet. JSON-valued parts are kept as JSON text. */
+export interface NewEvent {
+  readonly id: string
+  readonly source: string
+  readonly type: string
+  readonly time: string
+  readonly subject: string | undefined
+  readonly datacontenttype: string | undefined
+  readonly severity: Severity
+  readonly node: string | undefined
+  /** `data` as JSON text, exactly as it will be written into the envelope. */
+  readonly data: string | undefined
+  readonly dataBase64: string | undefined
+  /** Extension attributes (and `dataschema`) as a JSON object text, or undefined when none. */
+  readonly extensions: string | undefined
+  /**
+   * The one user this event is for (the `audience` extension), or undefined for every reader.
+   * It also stays in `extensions`, so the envelope carries it.
+   */
+  readonly audience: string | undefined
+}
+
+/** Why one ingested item was refused: the attribute path and what is wrong with it. */
+export interface Rejection {
+  readonly path: string
+  readonly message: string
+}
+
+const extensionName = /^[a-z0-9]{1,20}$/
+
+const checkExtensions = (raw: Record<string, unknown>): Either.Either<string | undefined, Rejection> => {
+  let out: Record<string, string | number | boolean> | undefined
+  for (const key of Object.keys(raw)) {
+    if (envelopeAttributes.has(key)) continue
+    const value = raw[key]
+    if (key === "dataschema") {
+      if (typeof value !== "string" || !isAbsoluteUri(value)) {
+        return Either.left({ path: key, message: "must be an absolute URI" })
+      }
+    } else if (!extensionName.test(key)) {
+      return Either.left({
+        path: key,
+        message: "is not a valid CloudEvents extension name (lower-case letters and digits, at most 20)"
+      })
+    }
+    if (value === null || value === undefined) continue
+    if (typeof value === "number" ? !Number.isInteger(value) : typeof value !== "string" && typeof value !== "boolean") {
+      return Either.left({
+        path: key,
+        message: "extension values must be a string, an integer or a boolean; put structured values in data"
+      })
+    }
+    ;(out ??= {})[key] = value as string | number | boolean
+  }
+  return Either.right(out === undefined ? undefined : JSON.stringify(out))
+}
+
+const decodeInput = Schema.decodeUnknownEither(CloudEventInput, { errors: "first" })
+
+const firstIssue = (error: ParseResult.ParseError): Rejection => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  if (issue === undefined) return { path: "", message: "invalid event" }
+  const path = issue.path.join(".")
+  const message = issue._tag === "Missing" ? "is required" : issue.message
+  return { path, message }
+}
+
+/**
+ * Validates one item of an ingest request. `receivedAt` fills in a missing `time`.
+ * A `sequence` sent by the producer is ignored: sequences belong to the store.
+ */
+export const validateEvent = (raw: unknown, receivedAt: Date): Either.Either<NewEvent, Rejection> => {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return Either.left({ path: "", message: "each event must be a JSON object" })
+  }
+  const decoded = decodeInput(raw)
+  if (Either.isLeft(decoded)) return Either.left(firstIssue(decoded.left))
+  const input = decoded.right
+  if (input.data !== undefined && input.data_base64 !== undefined) {
+    return Either.left({ path: "data_base64", message: "an event carries either data or data_base64, not both" })
+  }
+  const extensions = checkExtensions(raw as Record<string, unknown>)
+  if (Either.isLeft(extensions)) return Either.left(extensions.left)
+  const audience = (raw as Record<string, unknown>).audience
+  if (audience !== undefined && (typeof audience !== "string" || audience.length === 0 || audience.length > 128)) {
+    return Either.left({ path: "audience", message: "must be a user name (1..128 characters)" })
+  }
+  const kind = kindOf(input.type)
+  if (kind !== undefined) {
+    if (input.data === undefined) return Either.left({ path: "data", message: `is required for type ${input.type}` })
+    const data = Schema.decodeUnknownEither(kind, { errors: "first" })(input.data)
+    if (Either.isLeft(data)) {
+      const issue = firstIssue(data.left)
+      return Either.left({ path: issue.path === "" ? "data" : `data.${issue.path}`, message: issue.message })
+    }
+  }
+  return Either.right({
+    id: input.id,
+    source: input.source,
+    type: input.type,
+    time: input.time ?? receivedAt.toISOString(),
+    subject: input.subject,
+    datacontenttype: input.datacontenttype,
+    severity: input.severity ?? "info",
+    node: input.node,
+    data: input.data === undefined ? undefined : JSON.stringify(input.data),
+    dataBase64: input.data_base64,
+    extensions: extensions.right,
+    audience: audience as string | undefined
+  })
+}
+
+/** The source vigil itself uses for what it emits. */
+export const vigilSource = "vigil"
+
+/** Builds an event that vigil itself emits (startup, retention, detections, ...). */
+export const makeEvent = (fields: {
+  readonly type: string
+  readonly severity?: Severity | undefined
+  readonly source?: string | undefined
+  readonly subject?: string | undefined
+  readonly node?: string | undefined
+  readonly data?: unknown
+  readonly time?: Date | undefined
+  /** Deliver only to this user. */
+  readonly audience?: string | undefined
+}): NewEvent => ({
+  id: randomUUID(),
+  source: fields.source ?? vigilSource,
+  type: fields.type,
+  time: (fields.time ?? new Date()).toISOString(),
+  subject: fields.subject,
+  datacontenttype: fields.data === undefined ? undefined : "application/json",
+  severity: fields.severity ?? "info",
+  node: fields.node,
+  data: fields.data === undefined ? undefined : JSON.stringify(fields.data),
+  dataBase64: undefined,
+  extensions: fields.audience === undefined ? undefined : JSON.stringify({ audience: fields.audience }),
+  audience: fields.audience
+})
+
+const encoder = new TextEncoder()
+const q = JSON.stringify
+
+/**
+ * A committed event. Rendering is lazy and memoized: with a thousand subscribers the JSON is
+ * built once, and the SSE frame is encoded to bytes once and written to every socket as is.
+ */
+export class StoredEvent implements NewEvent {
+  readonly id: string
+  readonly source: string
+  readonly type: string
+  readonly time: string
+  readonly subject: string | undefined
+  readonly datacontenttype: string | undefined
+  readonly severity: Severity
+  readonly node: string | undefined
+  readonly data: string | undefined
+  readonly dataBase64: string | undefined
+  readonly extensions: string | undefined
+  readonly audience: string | undefined
+  #json: string | undefined
+  #sseFrame: Uint8Array | undefined
+  #wsMessage: string | undefined
+
+  constructor(
+    readonly sequence: number,
+    event: NewEvent,
+    /** When the store committed it (epoch ms); drives retention by age and the stats windows. */
+    readonly receivedAt: number
+  ) {
+    this.id = event.id
+    this.source = event.source
+    this.type = event.type
+    this.time = event.time
+    this.subject = event.subject
+    this.datacontenttype = event.datacontenttype
+    this.severity = event.severity
+    this.node = event.node
+    this.data = event.data
+    this.dataBase64 = event.dataBase64
+    this.extensions = event.extensions
+    this.audience = event.audience
+  }
+
+  /** The CloudEvent in structured JSON mode. */
+  get json(): string {
+    if (this.#json === undefined) {
+      let s = `{"specversion":"1.0","id":${q(this.id)},"source":${q(this.source)},"type":${q(this.type)},"time":${
+        q(this.time)
+      }`
+      if (this.subject !== undefined) s += `,"subject":${q(this.subject)}`
+      if (this.datacontenttype !== undefined) s += `,"datacontenttype":${q(this.datacontenttype)}`
+      s += `,"sequence":${this.sequence},"severity":"${this.severity}"`
+      if (this.node !== undefined) s += `,"node":${q(this.node)}`
+      if (this.extensions !== undefined && this.extensions.length > 2) s += `,${this.extensions.slice(1, -1)}`
+      if (this.data !== undefined) s += `,"data":${this.data}`
+      if (this.dataBase64 !== undefined) s += `,"data_base64":${q(this.dataBase64)}`
+      this.#json = s + "}"
+    }
+    return this.#json
+  }
+
+  /** One SSE frame: `id:` is the sequence and there is no `event:` line, so `onmessage` gets it. */
+  get sseFrame(): Uint8Array {
+    if (this.#sseFrame === undefined) {
+      // The JSON has no raw newlines (JSON.stringify escapes them), so one data line suffices.
+      this.#sseFrame = encoder.encode(`id: ${this.sequence}\ndata: ${this.json}\n\n`)
+    }
+    return this.#sseFrame
+  }
+
+  /** The WebSocket message carrying this event. */
+  get wsMessage(): string {
+    if (this.#wsMessage === undefined) this.#wsMessage = `{"type":"event","event":${this.json}}`
+    return this.#wsMessage
+  }
+
+  toJSON(): unknown {
+    return JSON.parse(this.json)
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The event kinds producers push (seeds 000, 002, 003), each a CloudEvents `type` with a typed
+ * `data` schema. Ingest validates the data of a known type and rejects a bad one with its path
+ * (`data.agentId`); unknown types pass as generic events: vigil is a pipeline, not a gate.
+ */
+import * as Schema from "effect/Schema"
+
+const Id = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
+const optionalId = Schema.optional(Id)
+
+/** Seed 000: one event per chat tool use (not per result). */
+export const ChatToolUsed = Schema.Struct({
+  tool: Id,
+  /** A short summary of the arguments, not the arguments themselves (they can be large or secret). */
+  arguments: Schema.optional(Schema.String.pipe(Schema.maxLength(2000))),
+  conversationId: optionalId,
+  sessionId: optionalId,
+  userId: optionalId
+})
+
+/** Seed 003: who the agent is, and where in the work it was. */
+const AgentFields = {
+  agentId: Id,
+  agentName: Schema.optional(Schema.String),
+  role: Schema.optional(Schema.String),
+  sessionId: optionalId,
+  taskId: optionalId,
+  projectId: optionalId,
+  traceId: optionalId
+}
+
+const Agent = Schema.Struct(AgentFields)
+
+const AgentOperation = Schema.Struct({
+  ...AgentFields,
+  operation: Id,
+  reason: Schema.optional(Schema.String)
+})
+
+const AgentBudget = Schema.Struct({
+  ...AgentFields,
+  spent: Schema.Number,
+  remaining: Schema.optional(Schema.Number),
+  unit: Schema.optional(Schema.String)
+})
+
+const AgentTask = Schema.Struct({
+  ...AgentFields,
+  operation: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.String),
+  durationMs: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
+  filesModified: Schema.optional(Schema.Array(Schema.String)),
+  toolsUsed: Schema.optional(Schema.Array(Schema.String)),
+  error: Schema.optional(Schema.String)
+})
+
+/** Seed 002: task and system notices, with the priority and category its HUD used. */
+const Notice = Schema.Struct({
+  title: Id,
+  message: Schema.optional(Schema.String),
+  priority: Schema.optional(Schema.Literal("normal", "high", "critical")),
+  category: Schema.optional(Schema.String)
+})
+
+export const eventKinds: Readonly<Record<string, Schema.Schema<any, any>>> = {
+  "chat.tool.used": ChatToolUsed,
+  "agent.spawned": Agent,
+  "agent.activated": Agent,
+  "agent.operation.allowed": AgentOperation,
+  "agent.operation.denied": AgentOperation,
+  "agent.budget.updated": AgentBudget,
+  "agent.task.started": AgentTask,
+  "agent.task.completed": AgentTask,
+  "agent.task.failed": AgentTask,
+  "task.completed": Notice,
+  "system.info": Notice,
+  "system.warning": Notice
+}
+
+/** The data schema of a known type, if it is one. */
+export const kindOf = (type: string): Schema.Schema<any, any> | undefined =>
+  Object.hasOwn(eventKinds, type) ? eventKinds[type] : undefined

@@ -1,0 +1,139 @@
+/**
+ * The single writer. Producers enqueue their events and wait; one fiber takes everything
+ * waiting, commits it in one transaction (group commit: a hundred concurrent producers cost one
+ * commit), hands what it committed to the fan-out in sequence order (see CommitFanout), and only
+ * then answers each producer. So: persisted before published, and acknowledged only once durable.
+ */
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import { AppConfig } from "../AppConfig.js"
+import { CommitFanout } from "../bus/CommitFanout.js"
+import type { NewEvent, StoredEvent } from "../domain/Event.js"
+import { EventRepo, type InsertOutcome } from "./EventRepo.js"
+
+export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
+  reason: Schema.String
+}) {}
+
+export class StoreClosed extends Schema.TaggedError<StoreClosed>()("StoreClosed", {}) {
+  override get message() {
+    return "the event store is shutting down"
+  }
+}
+
+type Request =
+  | {
+    readonly _tag: "Append"
+    readonly events: ReadonlyArray<NewEvent>
+    readonly done: Deferred.Deferred<ReadonlyArray<InsertOutcome>, StoreUnavailable>
+  }
+  | { readonly _tag: "Flush"; readonly done: Deferred.Deferred<void> }
+
+/** Splits waiting requests into transactions of at most `max` events (a bigger request alone). */
+const groupByEventCount = <R extends { readonly events: ReadonlyArray<unknown> }>(
+  requests: ReadonlyArray<R>,
+  max: number
+): Array<Array<R>> => {
+  const groups: Array<Array<R>> = []
+  let current: Array<R> = []
+  let count = 0
+  for (const r of requests) {
+    if (current.length > 0 && count + r.events.length > max) {
+      groups.push(current)
+      current = []
+      count = 0
+    }
+    current.push(r)
+    count += r.events.length
+  }
+  if (current.length > 0) groups.push(current)
+  return groups
+}
+
+export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore", {
+  scoped: Effect.gen(function*() {
+    const repo = yield* EventRepo
+    const fanout = yield* CommitFanout
+    const { writerMaxBatch } = yield* AppConfig
+    const queue = yield* Queue.unbounded<Request>()
+    let accepting = true
+
+    const commit = Effect.fn("EventStore.commit")(function*(
+      requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>
+    ) {
+      const events = requests.length === 1 ? requests[0]!.events : requests.flatMap((r) => r.events)
+      const outcomes = yield* repo.withTransaction(Effect.zipRight(repo.lockWriters, repo.insert(events, Date.now()))).pipe(
+        Effect.mapError((error) => new StoreUnavailable({ reason: error.message })),
+        Effect.either
+      )
+      if (outcomes._tag === "Left") {
+        yield* Effect.logError("event commit failed", outcomes.left.reason)
+        for (const r of requests) Deferred.unsafeDone(r.done, Effect.fail(outcomes.left))
+        return
+      }
+      const committed: Array<StoredEvent> = []
+      for (const o of outcomes.right) if (o._tag === "Inserted") committed.push(o.event)
+      yield* fanout.committed(committed)
+      let offset = 0
+      for (const r of requests) {
+        Deferred.unsafeDone(r.done, Effect.succeed(outcomes.right.slice(offset, offset + r.events.length)))
+        offset += r.events.length
+      }
+    })
+
+    const writer = Effect.gen(function*() {
+      const first = yield* Queue.take(queue)
+      const rest = yield* Queue.takeAll(queue)
+      let appends: Array<Extract<Request, { _tag: "Append" }>> = []
+      const flushAppends = Effect.suspend(() => {
+        const pending = appends
+        appends = []
+        return Effect.forEach(groupByEventCount(pending, writerMaxBatch), commit, { discard: true })
+      })
+      for (const request of [first, ...rest]) {
+        if (request._tag === "Append") {
+          appends.push(request)
+        } else {
+          // Everything queued before the flush is committed before the flush is answered.
+          yield* flushAppends
+          yield* Deferred.succeed(request.done, undefined)
+        }
+      }
+      yield* flushAppends
+    }).pipe(Effect.forever)
+
+    yield* Effect.forkScoped(writer)
+
+    /**
+     * Commits the events (in order) and answers once they are durable and published. An event
+     * whose (source, id) is already stored comes back as a Duplicate with its original sequence.
+     */
+    const append = (events: ReadonlyArray<NewEvent>): Effect.Effect<
+      ReadonlyArray<InsertOutcome>,
+      StoreUnavailable | StoreClosed
+    > =>
+      events.length === 0 ? Effect.succeed([]) : Effect.flatMap(
+        Deferred.make<ReadonlyArray<InsertOutcome>, StoreUnavailable>(),
+        (done) =>
+          Effect.suspend((): Effect.Effect<ReadonlyArray<InsertOutcome>, StoreUnavailable | StoreClosed> => {
+            if (!accepting) return Effect.fail(new StoreClosed())
+            queue.unsafeOffer({ _tag: "Append", events, done })
+            return Deferred.await(done)
+          })
+      )
+
+    /** Waits until everything accepted so far is committed. */
+    const flush = Effect.gen(function*() {
+      const done = yield* Deferred.make<void>()
+      yield* Queue.offer(queue, { _tag: "Flush", done })
+      yield* Deferred.await(done)
+    })
+
+    // Runs before the writer fiber is interrupted: stop taking appends, commit what was accepted.
+    yield* Effect.addFinalizer(() => Effect.zipRight(Effect.sync(() => (accepting = false)), flush))
+
+    return { append, flush } as const
+  })
+}) {}

@@ -1,0 +1,49 @@
+/**
+ * The SQL client vigil runs on, migrated and ready: SQLite in `VIGIL_DATA_DIR` by default,
+ * PostgreSQL when `VIGIL_DATABASE_URL` is set. Everything above this module speaks the common
+ * `SqlClient` and stays dialect-neutral.
+ */
+import { PgClient, PgMigrator } from "@effect/sql-pg"
+import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { mkdirSync } from "node:fs"
+import * as Path from "node:path"
+import { AppConfig } from "../AppConfig.js"
+import { migrations } from "./migrations/index.js"
+
+const sqlite = (dataDir: string) => {
+  const client = Layer.unwrapEffect(
+    Effect.sync(() => {
+      mkdirSync(dataDir, { recursive: true })
+      return SqliteClient.layer({ filename: Path.join(dataDir, "vigil.db") })
+    })
+  )
+  // WAL (the client's default) with synchronous=NORMAL: a commit survives a crash of the
+  // process; only a power loss can take back the last transactions. busy_timeout lets a second
+  // process (the `tail` CLI, a backup) read without failing the writer.
+  const pragmas = Layer.effectDiscard(
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`PRAGMA synchronous = NORMAL`
+      yield* sql`PRAGMA busy_timeout = 5000`
+    })
+  )
+  const migrator = SqliteMigrator.layer({ loader: migrations })
+  return Layer.mergeAll(pragmas, migrator).pipe(Layer.provideMerge(client))
+}
+
+const postgres = (url: Parameters<typeof PgClient.layer>[0]["url"]) =>
+  PgMigrator.layer({ loader: migrations }).pipe(
+    Layer.provideMerge(PgClient.layer({ url, applicationName: "vigil" }))
+  )
+
+export const SqlLive: Layer.Layer<SqlClient.SqlClient, unknown, AppConfig> = Layer.unwrapEffect(
+  Effect.map(AppConfig, (config) =>
+    Option.match(config.databaseUrl, {
+      onNone: () => sqlite(config.dataDir),
+      onSome: (url) => postgres(url)
+    }) as Layer.Layer<SqlClient.SqlClient, unknown>)
+)

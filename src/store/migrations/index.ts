@@ -1,0 +1,16 @@
+/**
+ * Every migration, imported statically so a bundled build carries them (no directory scan).
+ * Each one serves both dialects, branching with `sql.onDialectOrElse` where DDL differs.
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import events from "./0001_events.js"
+import incidents from "./0002_incidents.js"
+import remediation from "./0003_remediation.js"
+import access from "./0004_access.js"
+
+export const migrations = Migrator.fromRecord({
+  "0001_events": events,
+  "0002_incidents": incidents,
+  "0003_remediation": remediation,
+  "0004_access": access
+})
