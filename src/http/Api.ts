@@ -1,0 +1,22 @@
+/**
+ * vigil's typed HTTP API: every group, composed once. The OpenAPI document is generated from it.
+ */
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as OpenApi from "@effect/platform/OpenApi"
+import { AccessApi } from "./AccessApi.js"
+import { ClusterApi } from "./ClusterApi.js"
+import { EventsApi } from "./EventsApi.js"
+import { HealthApi } from "./HealthApi.js"
+import { HeartbeatsApi } from "./HeartbeatsApi.js"
+import { RemediationApi } from "./RemediationApi.js"
+
+export class VigilApi extends HttpApi.make("vigil")
+  .add(HealthApi)
+  .add(EventsApi)
+  .add(ClusterApi)
+  .add(HeartbeatsApi)
+  .add(RemediationApi)
+  .add(AccessApi)
+  .annotate(OpenApi.Title, "vigil")
+  .annotate(OpenApi.Description, "Cluster events, persisted and served live over SSE and WebSocket")
+{}

@@ -1,0 +1,64 @@
+/**
+ * The cluster group: the latest snapshot with per-resource usage and status, and incidents.
+ */
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as Schema from "effect/Schema"
+import { RequireRead } from "../access/Auth.js"
+import { ClusterNode, Guest, PortConflict, ServiceCheck, StoragePool } from "../domain/Snapshot.js"
+import { Incident } from "../monitor/Incidents.js"
+import { ServiceUnavailable } from "./ApiErrors.js"
+
+const Usage = Schema.Struct({
+  cpu: Schema.NullOr(Schema.Number),
+  mem: Schema.NullOr(Schema.Number),
+  disk: Schema.NullOr(Schema.Number)
+}).annotations({ description: "Percent used, null when not measured" })
+
+export const ClusterView = Schema.Struct({
+  source: Schema.String,
+  sourceHealth: Schema.Struct({
+    status: Schema.Literal("healthy", "degraded"),
+    reason: Schema.NullOr(Schema.String),
+    since: Schema.NullOr(Schema.String)
+  }),
+  takenAt: Schema.NullOr(Schema.String),
+  quorate: Schema.NullOr(Schema.Boolean),
+  summary: Schema.Struct({
+    nodesOnline: Schema.Int,
+    nodesTotal: Schema.Int,
+    guestsRunning: Schema.Int,
+    guestsTotal: Schema.Int,
+    openIncidents: Schema.Int
+  }),
+  nodes: Schema.Array(Schema.extend(ClusterNode, Schema.Struct({ usage: Usage, incidents: Schema.Array(Schema.String) }))),
+  guests: Schema.Array(Schema.extend(Guest, Schema.Struct({ usage: Usage, incidents: Schema.Array(Schema.String) }))),
+  storage: Schema.Array(Schema.extend(StoragePool, Schema.Struct({ percent: Schema.NullOr(Schema.Number), incidents: Schema.Array(Schema.String) }))),
+  portConflicts: Schema.Array(PortConflict),
+  services: Schema.Array(ServiceCheck)
+}).annotations({ identifier: "ClusterView" })
+
+export const IncidentQuery = Schema.Struct({
+  status: Schema.optional(Schema.Literal("open", "resolved", "all")),
+  condition: Schema.optional(Schema.String),
+  node: Schema.optional(Schema.String),
+  limit: Schema.optional(
+    Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000, { message: () => "must be between 1 and 1000" }))
+  )
+})
+
+export class ClusterApi extends HttpApiGroup.make("cluster")
+  .add(
+    HttpApiEndpoint.get("cluster", "/api/v1/cluster")
+      .middleware(RequireRead)
+      .addSuccess(ClusterView)
+      .addError(ServiceUnavailable)
+  )
+  .add(
+    HttpApiEndpoint.get("incidents", "/api/v1/incidents")
+      .middleware(RequireRead)
+      .setUrlParams(IncidentQuery)
+      .addSuccess(Schema.Array(Incident))
+      .addError(ServiceUnavailable)
+  )
+{}

@@ -1,0 +1,77 @@
+/**
+ * Handlers for the cluster group: the latest snapshot, with each resource's usage and the open
+ * incidents on it, and the incident list.
+ */
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { guestKey } from "../domain/Snapshot.js"
+import { Incidents } from "../monitor/Incidents.js"
+import { Monitor } from "../monitor/Monitor.js"
+import { percent } from "../monitor/Thresholds.js"
+import { VigilApi } from "./Api.js"
+import { ServiceUnavailable, storeUnavailable } from "./ApiErrors.js"
+
+/** A percentage for display: one decimal, null when not measured. */
+const shown = (used: number | undefined, total: number | undefined) => {
+  const p = percent(used, total)
+  return p === undefined ? null : Math.round(p * 10) / 10
+}
+
+const unavailable = storeUnavailable
+
+export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) =>
+  Effect.gen(function*() {
+    const incidents = yield* Incidents
+    const monitor = yield* Effect.serviceOption(Monitor)
+
+    return handlers
+      .handle("cluster", () =>
+        Effect.gen(function*() {
+          if (Option.isNone(monitor)) {
+            return yield* new ServiceUnavailable({ message: "no cluster is watched (VIGIL_SOURCE=none)" })
+          }
+          const m = monitor.value
+          const health = yield* m.sourceHealth
+          const latest = yield* m.latest
+          if (Option.isNone(latest)) {
+            return yield* new ServiceUnavailable({
+              message: health._tag === "Degraded"
+                ? `no snapshot yet: source ${m.sourceName} is failing (${health.reason})`
+                : "no snapshot yet: the first poll has not finished"
+            })
+          }
+          const s = latest.value
+          const open = yield* incidents.openIncidents.pipe(Effect.mapError(unavailable))
+          const on = (target: string) => open.filter((i) => i.target === target).map((i) => i.key)
+          return {
+            source: s.source,
+            sourceHealth: health._tag === "Healthy"
+              ? { status: "healthy" as const, reason: null, since: null }
+              : { status: "degraded" as const, reason: health.reason, since: new Date(health.since).toISOString() },
+            takenAt: new Date(s.takenAt).toISOString(),
+            quorate: s.quorate ?? null,
+            summary: {
+              nodesOnline: s.nodes.filter((n) => n.status === "online").length,
+              nodesTotal: s.nodes.length,
+              guestsRunning: s.guests.filter((g) => g.status === "running").length,
+              guestsTotal: s.guests.length,
+              openIncidents: open.length
+            },
+            nodes: s.nodes.map((n) => ({
+              ...n,
+              usage: { cpu: n.cpu === undefined ? null : Math.round(n.cpu * 1000) / 10, mem: shown(n.mem, n.maxmem), disk: shown(n.disk, n.maxdisk) },
+              incidents: on(`node/${n.name}`)
+            })),
+            guests: s.guests.map((g) => ({
+              ...g,
+              usage: { cpu: g.cpu === undefined ? null : Math.round(g.cpu * 1000) / 10, mem: shown(g.mem, g.maxmem), disk: g.disk ? shown(g.disk, g.maxdisk) : null },
+              incidents: on(guestKey(g))
+            })),
+            storage: s.storage.map((p) => ({ ...p, percent: shown(p.used, p.total), incidents: on(`storage/${p.node}/${p.storage}`) })),
+            portConflicts: s.portConflicts,
+            services: s.services
+          }
+        }))
+      .handle("incidents", ({ urlParams }) => incidents.list(urlParams).pipe(Effect.mapError(unavailable)))
+  }))

@@ -1,0 +1,39 @@
+/**
+ * The HUD: a static page and its module, served by vigil itself at `/`, working offline (Preact
+ * and htm come from node_modules, not a CDN). The files are read once at start.
+ */
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Effect from "effect/Effect"
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import * as Path from "node:path"
+
+const here = (file: string) => new URL(`../hud/${file}`, import.meta.url)
+// htm ships Preact, its hooks and htm as one browser module; its "exports" map does not resolve it
+// for Node, so it is found next to the package's main file.
+const vendor = Path.join(Path.dirname(createRequire(import.meta.url).resolve("htm")), "..", "preact", "standalone.module.js")
+
+const files: ReadonlyArray<readonly [path: `/${string}`, file: URL | string, contentType: string]> = [
+  ["/", here("index.html"), "text/html; charset=utf-8"],
+  ["/hud/app.js", here("app.js"), "text/javascript; charset=utf-8"],
+  ["/hud/app.css", here("app.css"), "text/css; charset=utf-8"],
+  ["/hud/vendor/standalone.js", vendor, "text/javascript; charset=utf-8"]
+]
+
+export const HudLive = HttpApiBuilder.Router.use((router) =>
+  Effect.forEach(files, ([path, file, contentType]) => {
+    const body = readFileSync(file, "utf8")
+    return router.get(
+      path,
+      Effect.succeed(HttpServerResponse.text(body, {
+        contentType,
+        headers: {
+          "cache-control": "no-cache",
+          // The HUD loads nothing from elsewhere and talks only to this server.
+          "content-security-policy": "default-src 'self'; style-src 'self'; frame-ancestors 'none'"
+        }
+      }))
+    )
+  }, { discard: true })
+)
