@@ -1,0 +1,392 @@
+/**
+ * Threshold violations (pure): percentages measured from a snapshot, checked against ordered
+ * levels with hysteresis (a violation clears only below `trigger - hysteresis`, so a metric
+ * hovering at the line does not flap), an optional "for" duration before a level fires, and
+ * overrides per node, guest, tag or storage pool.
+ *
+ * Each measured target has a small state machine; a transition is one of fired, escalated,
+ * de-escalated, resolved. Every firing is followed by exactly one resolution.
+ */
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
+import { type Severity, Severity as SeveritySchema } from "../domain/Severity.js"
+import type { Snapshot } from "../domain/Snapshot.js"
+import { guestKey } from "../domain/Snapshot.js"
+
+export const Metric = Schema.Literal("cpu", "mem", "disk", "storage")
+export type Metric = typeof Metric.Type
+
+const conditionPrefix: Record<Metric, string> = { cpu: "CPU", mem: "RAM", disk: "DISK", storage: "STORAGE" }
+
+/** DISK, RAM, CPU, STORAGE: the family a metric's conditions belong to. */
+export const conditionFamily = (metric: Metric) => conditionPrefix[metric]
+
+/** DISK_HIGH / DISK_CRITICAL, RAM_HIGH / RAM_CRITICAL, CPU_HIGH, STORAGE_HIGH / STORAGE_CRITICAL. */
+export const conditionOf = (metric: Metric, severity: Severity) =>
+  `${conditionPrefix[metric]}_${severity === "critical" ? "CRITICAL" : "HIGH"}`
+
+export interface Level {
+  readonly severity: Severity
+  /** Percent; the level fires when the value is strictly above it. */
+  readonly above: number
+}
+
+export interface Rule {
+  /** Ascending by `above`. */
+  readonly levels: ReadonlyArray<Level>
+  /** Percentage points below a level's trigger at which it clears. */
+  readonly hysteresis: number
+  /** How long a level must be exceeded before it fires or escalates. */
+  readonly forMs: number
+}
+
+export interface Override {
+  readonly metric: Metric
+  readonly match: {
+    readonly node?: string | undefined
+    readonly vmid?: number | undefined
+    readonly tag?: string | undefined
+    readonly storage?: string | undefined
+  }
+  readonly levels?: ReadonlyArray<Level> | undefined
+  readonly hysteresis?: number | undefined
+  readonly forMs?: number | undefined
+  readonly disabled?: boolean | undefined
+}
+
+export interface ThresholdPolicy {
+  readonly rules: Readonly<Record<Metric, Rule>>
+  readonly overrides: ReadonlyArray<Override>
+}
+
+/** Seed 001 for nodes and guests, seed 000 for storage pools. */
+export const defaultPolicy: ThresholdPolicy = {
+  rules: {
+    disk: { levels: [{ severity: "error", above: 90 }, { severity: "critical", above: 95 }], hysteresis: 5, forMs: 0 },
+    mem: { levels: [{ severity: "warning", above: 85 }, { severity: "critical", above: 95 }], hysteresis: 5, forMs: 0 },
+    cpu: { levels: [{ severity: "warning", above: 95 }], hysteresis: 10, forMs: 0 },
+    storage: {
+      levels: [{ severity: "warning", above: 85 }, { severity: "critical", above: 95 }],
+      hysteresis: 5,
+      forMs: 0
+    }
+  },
+  overrides: []
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration (VIGIL_THRESHOLDS): partial rules and overrides on top of the defaults.
+
+const LevelConfig = Schema.Struct({
+  severity: SeveritySchema,
+  above: Schema.Number.pipe(Schema.between(0, 100))
+})
+const Levels = Schema.Array(LevelConfig).pipe(
+  Schema.minItems(1),
+  Schema.filter((levels) =>
+    levels.every((l, i) => i === 0 || l.above > levels[i - 1]!.above) || "levels must be in ascending order of above"
+  )
+)
+const RuleConfig = Schema.Struct({
+  levels: Schema.optional(Levels),
+  hysteresis: Schema.optional(Schema.Number.pipe(Schema.between(0, 100))),
+  for: Schema.optional(Schema.String)
+})
+const OverrideConfig = Schema.Struct({
+  metric: Metric,
+  match: Schema.Struct({
+    node: Schema.optional(Schema.String),
+    vmid: Schema.optional(Schema.Int),
+    tag: Schema.optional(Schema.String),
+    storage: Schema.optional(Schema.String)
+  }),
+  levels: Schema.optional(Levels),
+  hysteresis: Schema.optional(Schema.Number.pipe(Schema.between(0, 100))),
+  for: Schema.optional(Schema.String),
+  disabled: Schema.optional(Schema.Boolean)
+})
+export const ThresholdConfig = Schema.Struct({
+  cpu: Schema.optional(RuleConfig),
+  mem: Schema.optional(RuleConfig),
+  disk: Schema.optional(RuleConfig),
+  storage: Schema.optional(RuleConfig),
+  overrides: Schema.optional(Schema.Array(OverrideConfig))
+})
+export type ThresholdConfig = typeof ThresholdConfig.Type
+
+const millis = (text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined
+  const d = Duration.decodeUnknown(text)
+  if (d._tag === "None") throw new Error(`"${text}" is not a duration (e.g. "2 minutes")`)
+  return Duration.toMillis(d.value)
+}
+
+/** A violation must be able to clear: the band below the lowest level has to stay above 0 %. */
+const checked = (what: string, rule: Rule): Rule => {
+  if (rule.hysteresis >= rule.levels[0]!.above) {
+    throw new Error(`${what}: hysteresis ${rule.hysteresis} must be below the lowest level (${rule.levels[0]!.above}), or it could never clear`)
+  }
+  return rule
+}
+
+/** Applies a parsed configuration to the defaults. Throws with a readable message on a bad duration. */
+export const policyFromConfig = (config: ThresholdConfig): ThresholdPolicy => {
+  const rule = (metric: Metric): Rule => {
+    const base = defaultPolicy.rules[metric]
+    const c = config[metric]
+    return checked(metric, {
+      levels: c?.levels ?? base.levels,
+      hysteresis: c?.hysteresis ?? base.hysteresis,
+      forMs: millis(c?.for) ?? base.forMs
+    })
+  }
+  return {
+    rules: { cpu: rule("cpu"), mem: rule("mem"), disk: rule("disk"), storage: rule("storage") },
+    overrides: (config.overrides ?? []).map((o) => {
+      const base = rule(o.metric)
+      checked(`override of ${o.metric}`, { ...base, levels: o.levels ?? base.levels, hysteresis: o.hysteresis ?? base.hysteresis })
+      return {
+        metric: o.metric,
+        match: o.match,
+        levels: o.levels,
+        hysteresis: o.hysteresis,
+        forMs: millis(o.for),
+        disabled: o.disabled
+      }
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+export interface Measurement {
+  /** `disk:node/pve1`, `mem:qemu/101`, `storage:pve1/local-lvm`. */
+  readonly key: string
+  readonly metric: Metric
+  /** What is measured: `node/pve1`, `qemu/101`, `storage/pve1/local`. */
+  readonly target: string
+  readonly node: string
+  readonly vmid?: number | undefined
+  readonly tags: ReadonlyArray<string>
+  readonly storage?: string | undefined
+  /** Percent. */
+  readonly value: number
+}
+
+/** Used over total as a percentage; undefined when either is missing or the total is 0. */
+export const percent = (used: number | undefined, total: number | undefined) =>
+  used === undefined || total === undefined || total <= 0 ? undefined : (used / total) * 100
+
+/**
+ * Every percentage the snapshot carries for the given metrics (offline nodes and stopped guests
+ * have none). On the poll's hot path: one object literal of one shape per measurement, no spreads.
+ */
+export const measure = (snapshot: Snapshot, metrics: ReadonlySet<Metric>): Array<Measurement> => {
+  const out: Array<Measurement> = []
+  const add = (
+    metric: Metric,
+    target: string,
+    node: string,
+    vmid: number | undefined,
+    tags: ReadonlyArray<string>,
+    storage: string | undefined,
+    value: number | undefined
+  ) => {
+    if (value !== undefined && Number.isFinite(value) && metrics.has(metric)) {
+      out.push({ key: `${metric}:${target}`, metric, target, node, vmid, tags, storage, value })
+    }
+  }
+  const cpu = metrics.has("cpu")
+  const mem = metrics.has("mem")
+  const disk = metrics.has("disk")
+  if (cpu || mem || disk) {
+    for (const n of snapshot.nodes) {
+      if (n.status !== "online") continue
+      const target = `node/${n.name}`
+      if (cpu) add("cpu", target, n.name, undefined, noTags, undefined, n.cpu === undefined ? undefined : n.cpu * 100)
+      if (mem) add("mem", target, n.name, undefined, noTags, undefined, percent(n.mem, n.maxmem))
+      if (disk) add("disk", target, n.name, undefined, noTags, undefined, percent(n.disk, n.maxdisk))
+    }
+    for (const g of snapshot.guests) {
+      if (g.status !== "running" || g.template) continue
+      const target = guestKey(g)
+      if (cpu) add("cpu", target, g.node, g.vmid, g.tags, undefined, g.cpu === undefined ? undefined : g.cpu * 100)
+      if (mem) add("mem", target, g.node, g.vmid, g.tags, undefined, percent(g.mem, g.maxmem))
+      // QEMU reports disk 0 without a guest agent: no figure, not "0 % used".
+      if (disk) add("disk", target, g.node, g.vmid, g.tags, undefined, g.disk ? percent(g.disk, g.maxdisk) : undefined)
+    }
+  }
+  if (metrics.has("storage")) {
+    for (const p of snapshot.storage) {
+      if (p.status !== "available" && p.status !== "active") continue
+      add("storage", `storage/${p.node}/${p.storage}`, p.node, undefined, noTags, p.storage, percent(p.used, p.total))
+    }
+  }
+  return out
+}
+
+const noTags: ReadonlyArray<string> = []
+
+/** The rule for one measurement after overrides (later overrides win), or undefined when disabled. */
+export const ruleFor = (policy: ThresholdPolicy, m: Measurement): Rule | undefined => {
+  let rule: Rule = policy.rules[m.metric]
+  let disabled = false
+  for (const o of policy.overrides) {
+    if (o.metric !== m.metric) continue
+    const { node, vmid, tag, storage } = o.match
+    if (node !== undefined && node !== m.node) continue
+    if (vmid !== undefined && vmid !== m.vmid) continue
+    if (tag !== undefined && !m.tags.includes(tag)) continue
+    if (storage !== undefined && storage !== m.storage) continue
+    disabled = o.disabled ?? disabled
+    rule = {
+      levels: o.levels ?? rule.levels,
+      hysteresis: o.hysteresis ?? rule.hysteresis,
+      forMs: o.forMs ?? rule.forMs
+    }
+  }
+  return disabled ? undefined : rule
+}
+
+// ---------------------------------------------------------------------------------------------
+// The state machine
+
+export interface ThresholdState {
+  /** Index of the active level, -1 when clear. */
+  readonly level: number
+  /** A higher level being exceeded, waiting for its "for" duration. */
+  readonly pending?: { readonly level: number; readonly since: number } | undefined
+}
+
+export type Step =
+  | { readonly _tag: "Fired"; readonly to: number }
+  | { readonly _tag: "Escalated"; readonly from: number; readonly to: number }
+  | { readonly _tag: "Deescalated"; readonly from: number; readonly to: number }
+  | { readonly _tag: "Resolved"; readonly from: number }
+
+const clear: ThresholdState = { level: -1 }
+
+/** Highest level whose trigger the value exceeds, or -1. */
+const triggered = (rule: Rule, value: number) => {
+  for (let i = rule.levels.length - 1; i >= 0; i--) if (value > rule.levels[i]!.above) return i
+  return -1
+}
+
+/** Highest level at or below `active` the value still holds, counting the hysteresis band. */
+const held = (rule: Rule, value: number, active: number) => {
+  for (let i = Math.min(active, rule.levels.length - 1); i >= 0; i--) {
+    if (value > rule.levels[i]!.above - rule.hysteresis) return i
+  }
+  return -1
+}
+
+/** One measurement against one rule. `value` undefined means the metric is gone (guest stopped, node offline). */
+export const step = (
+  rule: Rule,
+  state: ThresholdState,
+  value: number | undefined,
+  now: number
+): { readonly state: ThresholdState; readonly step: Step | undefined } => {
+  if (value === undefined) {
+    return state.level >= 0 ? { state: clear, step: { _tag: "Resolved", from: state.level } } : { state: clear, step: undefined }
+  }
+  const target = triggered(rule, value)
+  if (target > state.level) {
+    const since = state.pending !== undefined && state.pending.level <= target ? state.pending.since : now
+    if (now - since < rule.forMs) return { state: { level: state.level, pending: { level: target, since } }, step: undefined }
+    return {
+      state: { level: target },
+      step: state.level < 0 ? { _tag: "Fired", to: target } : { _tag: "Escalated", from: state.level, to: target }
+    }
+  }
+  if (state.level < 0) return { state: clear, step: undefined }
+  const hold = held(rule, value, state.level)
+  if (hold === state.level) return { state: { level: state.level }, step: undefined }
+  if (hold < 0) return { state: clear, step: { _tag: "Resolved", from: state.level } }
+  return { state: { level: hold }, step: { _tag: "Deescalated", from: state.level, to: hold } }
+}
+
+export interface Transition {
+  readonly step: Step
+  readonly measurement: Measurement
+  /** The level after the step (undefined when resolved) and before it. */
+  readonly level: Level | undefined
+  readonly previous: Level | undefined
+  readonly value: number | undefined
+}
+
+/**
+ * Evaluates every measurement; targets that had an active violation and are no longer measured
+ * (or whose rule is now disabled) resolve. Only the given metrics are evaluated, so tiers that
+ * look at different metrics share one state map without resolving each other's violations.
+ */
+export const evaluate = (
+  policy: ThresholdPolicy,
+  states: ReadonlyMap<string, { readonly state: ThresholdState; readonly measurement: Measurement }>,
+  measurements: ReadonlyArray<Measurement>,
+  metrics: ReadonlySet<Metric>,
+  now: number
+) => {
+  const next = new Map(states)
+  const transitions: Array<Transition> = []
+  const seen = new Set<string>()
+  const record = (rule: Rule, m: Measurement, before: ThresholdState, value: number | undefined) => {
+    const result = step(rule, before, value, now)
+    if (result.state.level < 0 && result.state.pending === undefined) next.delete(m.key)
+    else next.set(m.key, { state: result.state, measurement: m })
+    if (result.step === undefined) return
+    const levelIndex = result.step._tag === "Resolved" ? -1 : result.step.to
+    transitions.push({
+      step: result.step,
+      measurement: m,
+      level: rule.levels[levelIndex],
+      previous: result.step._tag === "Fired" ? undefined : rule.levels[result.step.from],
+      value
+    })
+  }
+  for (const m of measurements) {
+    seen.add(m.key)
+    const before = states.get(m.key)?.state ?? clear
+    const rule = ruleFor(policy, m)
+    if (rule === undefined) {
+      if (before.level >= 0) record(policy.rules[m.metric], m, before, undefined)
+      else next.delete(m.key)
+      continue
+    }
+    record(rule, m, before, m.value)
+  }
+  for (const [key, { state, measurement }] of states) {
+    if (seen.has(key) || !metrics.has(measurement.metric)) continue
+    record(ruleFor(policy, measurement) ?? policy.rules[measurement.metric], measurement, state, undefined)
+  }
+  return { states: next, transitions }
+}
+
+/**
+ * Threshold states for violations already open (from the incidents table), so a restart does
+ * not fire them again: the next evaluation escalates, holds or resolves them.
+ */
+export const statesFromIncidents = (
+  policy: ThresholdPolicy,
+  open: ReadonlyArray<{ readonly key: string; readonly target: string; readonly node: string | null; readonly severity: Severity }>
+): Map<string, { readonly state: ThresholdState; readonly measurement: Measurement }> => {
+  const states = new Map<string, { readonly state: ThresholdState; readonly measurement: Measurement }>()
+  for (const incident of open) {
+    const metric = (Object.keys(conditionPrefix) as Array<Metric>).find((m) => incident.key === `${conditionPrefix[m]}:${incident.target}`)
+    if (metric === undefined) continue
+    const levels = policy.rules[metric].levels
+    let level = levels.findIndex((l) => l.severity === incident.severity)
+    if (level < 0) level = levels.length - 1
+    const measurement: Measurement = {
+      key: `${metric}:${incident.target}`,
+      metric,
+      target: incident.target,
+      node: incident.node ?? "",
+      tags: [],
+      value: 0
+    }
+    states.set(measurement.key, { state: { level }, measurement })
+  }
+  return states
+}

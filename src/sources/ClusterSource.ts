@@ -1,0 +1,22 @@
+/**
+ * Where snapshots come from. Every adapter (Proxmox, the local host) bounds each call with a
+ * timeout and fails with a typed `SourceError`; none throws.
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type { Snapshot } from "../domain/Snapshot.js"
+
+export class SourceError extends Schema.TaggedError<SourceError>()("SourceError", {
+  source: Schema.String,
+  /** What failed, for humans: "HTTP 500 from /cluster/resources", "timed out after 10s". */
+  reason: Schema.String
+}) {}
+
+export interface ClusterSourceShape {
+  /** `proxmox`, `localhost`, ... */
+  readonly name: string
+  readonly snapshot: Effect.Effect<Snapshot, SourceError>
+}
+
+export class ClusterSource extends Context.Tag("vigil/ClusterSource")<ClusterSource, ClusterSourceShape>() {}

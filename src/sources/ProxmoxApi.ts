@@ -1,0 +1,166 @@
+/**
+ * A typed client for the parts of the Proxmox VE API vigil uses: cluster resources and status,
+ * node status, the task log, starting guests and following their tasks. Every call has a timeout
+ * and fails with a `SourceError` that says what went wrong in words an operator can act on.
+ *
+ * TLS is verified by default; `VIGIL_PROXMOX_CA_FILE` adds a CA, `VIGIL_PROXMOX_FINGERPRINT`
+ * pins the server certificate instead (PVE's self-signed default), and `VIGIL_PROXMOX_INSECURE`
+ * turns verification off explicitly.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { readFileSync } from "node:fs"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import type { TLSSocket } from "node:tls"
+import { SourceError } from "./ClusterSource.js"
+import { ClusterStatusItem, Envelope, NodeStatusDetail, Resource, Task, TaskStatus } from "./PveSchema.js"
+import type { ProxmoxConfig } from "../monitor/WatchConfig.js"
+
+const normalizeFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, "").toUpperCase()
+
+/**
+ * An https agent that accepts exactly one certificate, by its SHA-256 fingerprint. Node skips
+ * `checkServerIdentity` when CA verification is off, so the pin is checked on the connected
+ * socket itself, before any request is written.
+ */
+class PinnedAgent extends Https.Agent {
+  constructor(private readonly pinned: string) {
+    // The pin replaces CA verification: PVE ships a self-signed certificate.
+    super({ rejectUnauthorized: false })
+  }
+  override createConnection(options: any, callback?: any): any {
+    const socket = (Https.Agent.prototype as any).createConnection.call(this, options, callback) as TLSSocket
+    socket.once("secureConnect", () => {
+      const actual = socket.getPeerCertificate().fingerprint256 ?? ""
+      if (normalizeFingerprint(actual) !== this.pinned) {
+        socket.destroy(new Error(`certificate fingerprint ${actual} does not match VIGIL_PROXMOX_FINGERPRINT`))
+      }
+    })
+    return socket
+  }
+}
+
+/** The agent for the TLS choices in the configuration: CA verification, a CA file, a pin, or insecure. */
+const agentLayer = (config: ProxmoxConfig) =>
+  Layer.scoped(
+    NodeHttpClient.HttpAgent,
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const https = config.insecure
+          ? new Https.Agent({ rejectUnauthorized: false })
+          : Option.isSome(config.fingerprint)
+          ? new PinnedAgent(normalizeFingerprint(config.fingerprint.value))
+          : new Https.Agent(Option.match(config.caFile, { onNone: () => ({}), onSome: (file) => ({ ca: readFileSync(file) }) }))
+        return { [NodeHttpClient.HttpAgentTypeId]: NodeHttpClient.HttpAgentTypeId, http: new Http.Agent(), https } as const
+      }),
+      (agent) => Effect.sync(() => {
+        agent.http.destroy()
+        agent.https.destroy()
+      })
+    )
+  )
+
+const describe = (path: string, status: number, body: unknown): string => {
+  const errors = typeof body === "object" && body !== null && "errors" in body ? JSON.stringify((body as any).errors) : ""
+  const message = typeof body === "object" && body !== null && "message" in body ? String((body as any).message) : ""
+  const detail = [message, errors].filter((s) => s && s !== "null" && s !== "undefined").join(" ")
+  switch (status) {
+    case 401:
+      return `authentication failed (401) on ${path}: check VIGIL_PROXMOX_TOKEN`
+    case 403:
+      return `permission denied (403) on ${path}: the token lacks a privilege${detail ? ` (${detail})` : ""}`
+    case 595:
+      return `node unreachable behind ${path} (595)${detail ? `: ${detail}` : ""}`
+    default:
+      return `HTTP ${status} from ${path}${detail ? `: ${detail}` : ""}`
+  }
+}
+
+export class ProxmoxApi extends Effect.Service<ProxmoxApi>()("vigil/ProxmoxApi", {
+  effect: (config: ProxmoxConfig, timeout: Duration.Duration) =>
+    Effect.gen(function*() {
+      const token = Redacted.value(config.token)
+      const client = (yield* HttpClient.HttpClient).pipe(
+        HttpClient.mapRequest((r) =>
+          r.pipe(
+            HttpClientRequest.prependUrl(`${config.url}/api2/json`),
+            HttpClientRequest.setHeader("Authorization", `PVEAPIToken=${token}`),
+            HttpClientRequest.acceptJson
+          )
+        )
+      )
+      const fail = (reason: string) => new SourceError({ source: "proxmox", reason })
+
+      const call = <A, I>(request: HttpClientRequest.HttpClientRequest, schema: Schema.Schema<A, I>) => {
+        const path = request.url
+        return client.execute(request).pipe(
+          Effect.flatMap((response) =>
+            response.text.pipe(
+              Effect.flatMap((text) => {
+                let body: unknown
+                try {
+                  body = JSON.parse(text)
+                } catch {
+                  return Effect.fail(fail(`invalid JSON from ${path} (HTTP ${response.status}): ${text.slice(0, 80)}`))
+                }
+                if (response.status >= 300) return Effect.fail(fail(describe(path, response.status, body)))
+                return Schema.decodeUnknown(Envelope(schema))(body).pipe(
+                  Effect.mapError((e) => fail(`unexpected payload from ${path}: ${ParseResult.TreeFormatter.formatErrorSync(e).slice(0, 300)}`)),
+                  Effect.flatMap((envelope) =>
+                    envelope.data === null
+                      ? Effect.fail(fail(describe(path, response.status, body)))
+                      : Effect.succeed(envelope.data)
+                  )
+                )
+              })
+            )
+          ),
+          Effect.scoped,
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () => fail(`no answer from ${path} within ${Duration.format(timeout)}`)
+          }),
+          Effect.catchTags({
+            RequestError: (e) => Effect.fail(fail(`cannot reach ${config.url}: ${e.cause instanceof Error ? e.cause.message : e.message}`)),
+            ResponseError: (e) => Effect.fail(fail(`bad response from ${path}: ${e.message}`))
+          })
+        )
+      }
+
+      const get = <A, I>(path: string, schema: Schema.Schema<A, I>) => call(HttpClientRequest.get(path), schema)
+
+      return {
+        clusterResources: get("/cluster/resources", Schema.Array(Resource)),
+        clusterStatus: get("/cluster/status", Schema.Array(ClusterStatusItem)),
+        nodeStatus: (node: string) => get(`/nodes/${encodeURIComponent(node)}/status`, NodeStatusDetail),
+        nodeTasks: (node: string, options: { readonly since?: number; readonly vmid?: number } = {}) =>
+          get(
+            `/nodes/${encodeURIComponent(node)}/tasks?limit=50${options.since ? `&since=${options.since}` : ""}${
+              options.vmid ? `&vmid=${options.vmid}` : ""
+            }`,
+            Schema.Array(Task)
+          ),
+        startGuest: (node: string, kind: "qemu" | "lxc", vmid: number) =>
+          call(HttpClientRequest.post(`/nodes/${encodeURIComponent(node)}/${kind}/${vmid}/status/start`), Schema.String),
+        taskStatus: (node: string, upid: string) =>
+          get(`/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/status`, TaskStatus)
+      } as const
+    })
+}) {
+  /** The client with its own HTTP agent carrying the TLS options. */
+  static readonly layerFor = (config: ProxmoxConfig, timeout: Duration.Duration) =>
+    ProxmoxApi.Default(config, timeout).pipe(
+      Layer.provide(NodeHttpClient.layerWithoutAgent),
+      Layer.provide(agentLayer(config))
+    )
+}
+

@@ -1,0 +1,39 @@
+/**
+ * The Proxmox VE source: one snapshot is `/cluster/resources` (nodes, guests, storage in one
+ * call) plus `/cluster/status` (quorum), and `/nodes/{node}/status` for each online node. The
+ * per-node calls are isolated: a node whose proxied endpoint answers 595 or hangs is marked on
+ * its own and hides nothing else; only the cluster-wide call failing fails the snapshot.
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { ClusterSource } from "./ClusterSource.js"
+import { ProxmoxApi } from "./ProxmoxApi.js"
+import { toSnapshot } from "./PveSchema.js"
+
+export const ProxmoxSourceLive = Layer.effect(
+  ClusterSource,
+  Effect.gen(function*() {
+    const api = yield* ProxmoxApi
+    const snapshot = Effect.gen(function*() {
+      const [resources, status] = yield* Effect.all(
+        [api.clusterResources, Effect.either(api.clusterStatus)],
+        { concurrency: 2 }
+      )
+      const quorate = status._tag === "Right"
+        ? status.right.find((item) => item.type === "cluster")?.quorate
+        : undefined
+      const snap = toSnapshot(resources, quorate, Date.now())
+      const details = yield* Effect.forEach(
+        snap.nodes.filter((n) => n.status === "online"),
+        (n) => Effect.map(Effect.either(api.nodeStatus(n.name)), (r) => [n.name, r] as const),
+        { concurrency: 8 }
+      )
+      const unreachable = new Map(details.flatMap(([name, r]) => (r._tag === "Left" ? [[name, r.left.reason]] : [])))
+      return {
+        ...snap,
+        nodes: snap.nodes.map((n) => (unreachable.has(n.name) ? { ...n, detail: unreachable.get(n.name)! } : n))
+      }
+    }).pipe(Effect.withSpan("ProxmoxSource.snapshot"))
+    return { name: "proxmox", snapshot }
+  })
+)

@@ -1,0 +1,144 @@
+/**
+ * Proxmox VE API payloads as the real API sends them: numbers that are sometimes strings,
+ * booleans as 0/1, fields missing for offline nodes, `{"data":null,"errors":{…}}` on failure.
+ * Decoding is lenient where PVE is loose and strict where a wrong value would mislead.
+ */
+import * as Schema from "effect/Schema"
+import type { ClusterNode, Guest, GuestStatus, NodeStatus, Snapshot, StoragePool } from "../domain/Snapshot.js"
+
+/** A number, or a string holding one. */
+export const LooseNumber = Schema.Union(Schema.Number, Schema.NumberFromString)
+
+/** true/false, 1/0, "1"/"0". */
+export const LooseBoolean = Schema.transform(
+  Schema.Union(Schema.Boolean, Schema.Literal(0, 1), Schema.Literal("0", "1")),
+  Schema.Boolean,
+  { strict: true, decode: (v) => v === true || v === 1 || v === "1", encode: (b) => b }
+)
+
+export const Resource = Schema.Struct({
+  id: Schema.String,
+  type: Schema.String,
+  node: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  vmid: Schema.optional(LooseNumber),
+  cpu: Schema.optional(LooseNumber),
+  mem: Schema.optional(LooseNumber),
+  maxmem: Schema.optional(LooseNumber),
+  disk: Schema.optional(LooseNumber),
+  maxdisk: Schema.optional(LooseNumber),
+  uptime: Schema.optional(LooseNumber),
+  template: Schema.optional(LooseBoolean),
+  hastate: Schema.optional(Schema.String),
+  lock: Schema.optional(Schema.String),
+  tags: Schema.optional(Schema.String),
+  storage: Schema.optional(Schema.String),
+  shared: Schema.optional(LooseBoolean),
+  plugintype: Schema.optional(Schema.String)
+})
+export type Resource = typeof Resource.Type
+
+export const ClusterStatusItem = Schema.Struct({
+  type: Schema.String,
+  name: Schema.optional(Schema.String),
+  quorate: Schema.optional(LooseBoolean),
+  online: Schema.optional(LooseBoolean)
+})
+
+export const NodeStatusDetail = Schema.Struct({
+  uptime: Schema.optional(LooseNumber),
+  cpu: Schema.optional(LooseNumber),
+  memory: Schema.optional(Schema.Struct({ used: LooseNumber, total: LooseNumber })),
+  rootfs: Schema.optional(Schema.Struct({ used: LooseNumber, total: LooseNumber }))
+})
+
+export const Task = Schema.Struct({
+  upid: Schema.String,
+  node: Schema.String,
+  type: Schema.String,
+  id: Schema.optional(Schema.String),
+  user: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.String),
+  starttime: LooseNumber,
+  endtime: Schema.optional(LooseNumber)
+})
+export type Task = typeof Task.Type
+
+export const TaskStatus = Schema.Struct({
+  upid: Schema.String,
+  status: Schema.String,
+  exitstatus: Schema.optional(Schema.String)
+})
+export type TaskStatus = typeof TaskStatus.Type
+
+/** PVE's envelope: `data` is null when the call failed, with `errors` saying why. */
+export const Envelope = <A, I>(data: Schema.Schema<A, I>) =>
+  Schema.Struct({ data: Schema.NullOr(data), errors: Schema.optional(Schema.Unknown), message: Schema.optional(Schema.String) })
+
+const nodeStatuses: ReadonlySet<string> = new Set(["online", "offline"])
+const guestStatuses: ReadonlySet<string> = new Set(["running", "stopped", "paused", "suspended", "prelaunch"])
+
+const defined = <A extends object>(a: A): A =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
+
+export const toNode = (r: Resource): ClusterNode =>
+  defined({
+    name: r.node ?? r.id.replace(/^node\//, ""),
+    status: (r.status !== undefined && nodeStatuses.has(r.status) ? r.status : "unknown") as NodeStatus,
+    cpu: r.cpu,
+    mem: r.mem,
+    maxmem: r.maxmem,
+    disk: r.disk,
+    maxdisk: r.maxdisk,
+    uptime: r.uptime
+  })
+
+export const toGuest = (r: Resource): Guest | undefined => {
+  if ((r.type !== "qemu" && r.type !== "lxc") || r.vmid === undefined || r.node === undefined) return undefined
+  return defined({
+    kind: r.type as Guest["kind"],
+    vmid: r.vmid,
+    name: r.name ?? `${r.type}-${r.vmid}`,
+    node: r.node,
+    status: (r.status !== undefined && guestStatuses.has(r.status) ? r.status : "unknown") as GuestStatus,
+    cpu: r.cpu,
+    mem: r.mem,
+    maxmem: r.maxmem,
+    disk: r.disk,
+    maxdisk: r.maxdisk,
+    lock: r.lock === "" ? undefined : r.lock,
+    hastate: r.hastate,
+    tags: (r.tags ?? "").split(/[;, ]+/).filter((t) => t.length > 0),
+    template: r.template ?? false
+  })
+}
+
+export const toStorage = (r: Resource): StoragePool | undefined => {
+  if (r.type !== "storage" || r.node === undefined || r.storage === undefined) return undefined
+  return defined({
+    node: r.node,
+    storage: r.storage,
+    status: r.status ?? "unknown",
+    used: r.disk ?? 0,
+    total: r.maxdisk ?? 0,
+    shared: r.shared ?? false,
+    type: r.plugintype
+  })
+}
+
+/** Builds a snapshot from `/cluster/resources` (and `/cluster/status` when it answered). */
+export const toSnapshot = (
+  resources: ReadonlyArray<Resource>,
+  quorate: boolean | undefined,
+  takenAt: number
+): Snapshot => ({
+  source: "proxmox",
+  takenAt,
+  nodes: resources.filter((r) => r.type === "node").map(toNode),
+  guests: resources.flatMap((r) => toGuest(r) ?? []),
+  storage: resources.flatMap((r) => toStorage(r) ?? []),
+  ...(quorate === undefined ? {} : { quorate }),
+  portConflicts: [],
+  services: []
+})
