@@ -1,0 +1,88 @@
+/**
+ * What remediation may do: the autonomy ladder (seed 001), the runbooks that map conditions to
+ * actions, and the guardrails. Data and its defaults only; `Decide` applies it.
+ */
+import * as Schema from "effect/Schema"
+
+/** L0 observe, L1 alert, L2 recommend (a person approves), L3 act and report, L4 act silently. */
+export const AutonomyLevel = Schema.Literal(0, 1, 2, 3, 4)
+export type AutonomyLevel = typeof AutonomyLevel.Type
+
+export const levelNames: Record<AutonomyLevel, string> = {
+  0: "observe",
+  1: "alert",
+  2: "recommend",
+  3: "act",
+  4: "act silently"
+}
+
+export const RunbookAction = Schema.Literal("start_guest", "escalate", "alert", "observe")
+export type RunbookAction = typeof RunbookAction.Type
+
+export const Runbook = Schema.Struct({
+  id: Schema.String,
+  condition: Schema.String,
+  action: RunbookAction,
+  level: AutonomyLevel
+})
+export type Runbook = typeof Runbook.Type
+
+/** Seed 001's plan 02: restart crashed guests, escalate unreachable nodes, alert on critical usage. */
+export const defaultRunbooks: ReadonlyArray<Runbook> = [
+  { id: "restart-crashed-vm", condition: "VM_CRASHED", action: "start_guest", level: 3 },
+  { id: "restart-crashed-ct", condition: "CT_CRASHED", action: "start_guest", level: 3 },
+  { id: "escalate-unreachable-node", condition: "NODE_UNREACHABLE", action: "escalate", level: 1 },
+  { id: "alert-disk-critical", condition: "DISK_CRITICAL", action: "alert", level: 1 },
+  { id: "alert-ram-critical", condition: "RAM_CRITICAL", action: "alert", level: 1 },
+  { id: "alert-storage-critical", condition: "STORAGE_CRITICAL", action: "alert", level: 1 },
+  { id: "alert-agent-lost", condition: "AGENT_LOST", action: "alert", level: 1 }
+]
+
+/** A silence or maintenance window: matching incidents get neither action nor notification. */
+export const Silence = Schema.Struct({
+  id: Schema.String,
+  condition: Schema.optional(Schema.String),
+  target: Schema.optional(Schema.String),
+  node: Schema.optional(Schema.String),
+  /** Epoch ms. */
+  startsAt: Schema.Number,
+  endsAt: Schema.Number,
+  reason: Schema.optional(Schema.String)
+})
+export type Silence = typeof Silence.Type
+
+export interface Policy {
+  readonly runbooks: ReadonlyArray<Runbook>
+  /** The global cap: no runbook acts above it. The kill switch sets it to L1 at once. */
+  readonly cap: AutonomyLevel
+  /** Attempts per incident key within `windowMs` (counted from the audit table). */
+  readonly maxAttempts: number
+  readonly windowMs: number
+  /** Least time between two attempts on the same incident key. */
+  readonly cooldownMs: number
+  readonly protectedVmids: ReadonlyArray<number>
+  readonly protectedTags: ReadonlyArray<string>
+  /** Actions in flight at once, cluster-wide and per node. */
+  readonly maxConcurrent: number
+  readonly maxConcurrentPerNode: number
+  /** How far back the task log is read to explain a stop. */
+  readonly causeLookbackMs: number
+  /** How long an L2 proposal waits for a person. */
+  readonly proposalTtlMs: number
+  readonly silences: ReadonlyArray<Silence>
+}
+
+export const defaultPolicy: Policy = {
+  runbooks: defaultRunbooks,
+  cap: 4,
+  maxAttempts: 3,
+  windowMs: 60 * 60_000,
+  cooldownMs: 60_000,
+  protectedVmids: [],
+  protectedTags: ["protected", "no-autoheal"],
+  maxConcurrent: 3,
+  maxConcurrentPerNode: 1,
+  causeLookbackMs: 15 * 60_000,
+  proposalTtlMs: 30 * 60_000,
+  silences: []
+}

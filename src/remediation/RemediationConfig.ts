@@ -1,0 +1,138 @@
+/**
+ * Remediation's configuration: the policy (autonomy cap, guardrails, runbooks, silences) and the
+ * notification channels. `VIGIL_*` variables like the rest, checked at start.
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { commaList, layerFromEnv } from "../ConfigEnv.js"
+import { AutonomyLevel, defaultPolicy, type Policy, Runbook, Silence } from "./Policy.js"
+
+export type WebhookPreset = "generic" | "slack" | "discord" | "ntfy"
+
+export interface Webhook {
+  readonly preset: WebhookPreset
+  readonly url: string
+}
+
+export interface RemediationConfigShape {
+  readonly enabled: boolean
+  readonly policy: Policy
+  /** How often open incidents are reviewed (new incidents also wake the engine at once). */
+  readonly interval: Duration.Duration
+  /** How long to wait for a started guest to show as running in a snapshot. */
+  readonly verifyTimeout: Duration.Duration
+  readonly webhooks: ReadonlyArray<Webhook>
+  readonly smtp: Option.Option<{ readonly url: string; readonly from: string; readonly to: ReadonlyArray<string> }>
+  readonly notifyAttempts: number
+  readonly notifyBackoff: Duration.Duration
+}
+
+const json = <A, I>(name: string, schema: Schema.Schema<A, I>) =>
+  Config.string(name).pipe(
+    Config.option,
+    Config.mapOrFail((text) => {
+      if (Option.isNone(text)) return Either.right(Option.none<A>())
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(text.value)
+      } catch (e) {
+        return Either.left(ConfigError.InvalidData([name], `not JSON: ${(e as Error).message}`))
+      }
+      return Schema.decodeUnknownEither(schema)(parsed).pipe(
+        Either.map(Option.some),
+        Either.mapLeft((e) => ConfigError.InvalidData([name], ParseResult.TreeFormatter.formatErrorSync(e)))
+      )
+    })
+  )
+
+const webhooks = commaList("VIGIL_NOTIFY_WEBHOOKS").pipe(
+  Config.mapOrFail((entries) => {
+    const out: Array<Webhook> = []
+    for (const entry of entries) {
+      const m = /^(generic|slack|discord|ntfy)=(.+)$/.exec(entry)
+      const url = m ? m[2]! : entry
+      if (!/^https?:\/\//.test(url)) {
+        return Either.left(ConfigError.InvalidData(["VIGIL_NOTIFY_WEBHOOKS"], `"${entry}" is not [preset=]http(s)://url`))
+      }
+      out.push({ preset: (m?.[1] ?? "generic") as WebhookPreset, url })
+    }
+    return Either.right(out)
+  })
+)
+
+const durationMs = (name: string, fallback: Duration.Duration) =>
+  Config.duration(name).pipe(Config.withDefault(fallback), Config.map(Duration.toMillis))
+
+export const remediationConfig: Config.Config<RemediationConfigShape> = Config.all({
+  enabled: Config.boolean("VIGIL_REMEDIATION").pipe(Config.withDefault(true)),
+  cap: Config.integer("VIGIL_AUTONOMY_CAP").pipe(
+    Config.validate({ message: "must be 0 (observe) to 4 (act silently)", validation: (n) => n >= 0 && n <= 4 }),
+    Config.withDefault(defaultPolicy.cap)
+  ),
+  maxAttempts: Config.integer("VIGIL_REMEDIATION_MAX_ATTEMPTS").pipe(Config.withDefault(defaultPolicy.maxAttempts)),
+  windowMs: durationMs("VIGIL_REMEDIATION_WINDOW", Duration.millis(defaultPolicy.windowMs)),
+  cooldownMs: durationMs("VIGIL_REMEDIATION_COOLDOWN", Duration.millis(defaultPolicy.cooldownMs)),
+  maxConcurrent: Config.integer("VIGIL_REMEDIATION_MAX_CONCURRENT").pipe(Config.withDefault(defaultPolicy.maxConcurrent)),
+  maxConcurrentPerNode: Config.integer("VIGIL_REMEDIATION_MAX_PER_NODE").pipe(Config.withDefault(defaultPolicy.maxConcurrentPerNode)),
+  protectedVmids: commaList("VIGIL_PROTECTED_VMIDS").pipe(
+    Config.mapOrFail((xs) =>
+      xs.every((x) => /^\d+$/.test(x))
+        ? Either.right(xs.map(Number))
+        : Either.left(ConfigError.InvalidData(["VIGIL_PROTECTED_VMIDS"], "must be comma-separated vmids"))
+    )
+  ),
+  protectedTags: commaList("VIGIL_PROTECTED_TAGS", defaultPolicy.protectedTags.join(",")),
+  proposalTtlMs: durationMs("VIGIL_PROPOSAL_TTL", Duration.millis(defaultPolicy.proposalTtlMs)),
+  runbooks: json("VIGIL_RUNBOOKS", Schema.Array(Runbook)),
+  silences: json("VIGIL_SILENCES", Schema.Array(Silence)),
+  interval: Config.duration("VIGIL_REMEDIATION_INTERVAL").pipe(Config.withDefault(Duration.seconds(5))),
+  verifyTimeout: Config.duration("VIGIL_REMEDIATION_VERIFY_TIMEOUT").pipe(Config.withDefault(Duration.seconds(90))),
+  webhooks,
+  smtpUrl: Config.string("VIGIL_SMTP_URL").pipe(Config.option),
+  smtpFrom: Config.string("VIGIL_SMTP_FROM").pipe(Config.withDefault("vigil@localhost")),
+  smtpTo: commaList("VIGIL_SMTP_TO"),
+  notifyAttempts: Config.integer("VIGIL_NOTIFY_ATTEMPTS").pipe(Config.withDefault(4)),
+  notifyBackoff: Config.duration("VIGIL_NOTIFY_BACKOFF").pipe(Config.withDefault(Duration.millis(500)))
+}).pipe(
+  Config.mapOrFail((c) => {
+    if (Option.isSome(c.smtpUrl) && c.smtpTo.length === 0) {
+      return Either.left(ConfigError.MissingData(["VIGIL_SMTP_TO"], "VIGIL_SMTP_URL is set but nobody to mail (VIGIL_SMTP_TO)"))
+    }
+    return Either.right({
+      enabled: c.enabled,
+      interval: c.interval,
+      verifyTimeout: c.verifyTimeout,
+      webhooks: c.webhooks,
+      smtp: Option.map(c.smtpUrl, (url) => ({ url, from: c.smtpFrom, to: c.smtpTo })),
+      notifyAttempts: c.notifyAttempts,
+      notifyBackoff: c.notifyBackoff,
+      policy: {
+        ...defaultPolicy,
+        cap: c.cap as AutonomyLevel,
+        maxAttempts: c.maxAttempts,
+        windowMs: c.windowMs,
+        cooldownMs: c.cooldownMs,
+        maxConcurrent: c.maxConcurrent,
+        maxConcurrentPerNode: c.maxConcurrentPerNode,
+        protectedVmids: c.protectedVmids,
+        protectedTags: c.protectedTags,
+        proposalTtlMs: c.proposalTtlMs,
+        runbooks: Option.getOrElse(c.runbooks, () => defaultPolicy.runbooks),
+        silences: Option.getOrElse(c.silences, () => [])
+      }
+    })
+  })
+)
+
+export class RemediationConfig extends Context.Tag("vigil/RemediationConfig")<RemediationConfig, RemediationConfigShape>() {
+  static readonly layer = Layer.effect(RemediationConfig, remediationConfig)
+  static readonly fromEnv = (env: Record<string, string>) => layerFromEnv(RemediationConfig, remediationConfig)(env)
+}
+

@@ -1,0 +1,170 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { AuditRepo } from "../../src/remediation/AuditRepo.js"
+import { waitUntil } from "../support/Clients.js"
+import { startSmtp, startWebhook } from "../support/Receivers.js"
+import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { awaitEvents, events } from "../support/Events.js"
+import { getJson, startVigil } from "../support/Vigil.js"
+
+/** Vigil watching the simulator with remediation on, fast, notifying the given receivers. */
+const healing = (sim: Parameters<typeof watching>[0], env: Record<string, string>) =>
+  watching(sim, {
+    VIGIL_REMEDIATION: "true",
+    VIGIL_REMEDIATION_INTERVAL: "200 millis",
+    VIGIL_REMEDIATION_COOLDOWN: "0 millis",
+    VIGIL_REMEDIATION_VERIFY_TIMEOUT: "5 seconds",
+    VIGIL_NOTIFY_BACKOFF: "20 millis",
+    ...env
+  })
+
+
+const actions = (url: string, query = "") => Effect.map(getJson(`${url}/api/v1/actions?limit=1000${query}`), (r) => (r.body as Array<any>).reverse())
+
+describe("remediation against the PVE simulator", () => {
+  it.scopedLive("a crashed VM is restarted, the start is followed to its task and verified, and reported by webhook and email", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const smtp = yield* startSmtp
+      const hook = yield* startWebhook()
+      const vigil = yield* startVigil(healing(sim, {
+        VIGIL_NOTIFY_WEBHOOKS: hook.url,
+        VIGIL_SMTP_URL: smtp.url,
+        VIGIL_SMTP_FROM: "vigil@test.lan",
+        VIGIL_SMTP_TO: "ops@test.lan"
+      }))
+      yield* watchSeeded(vigil.url)
+      sim.crash(100)
+      const [succeeded] = yield* awaitEvents(vigil.url, "remediation.succeeded")
+      expect(succeeded.data).toMatchObject({ incident: "VM_CRASHED:qemu/100", action: "start_guest", attempt: 1 })
+      expect(sim.guest(100).status).toBe("running")
+      expect(sim.state.tasks.filter((t) => t.type === "qmstart" && t.id === "100")).toHaveLength(1)
+      yield* awaitEvents(vigil.url, "vm.started")
+      const deadline = Date.now() + 10_000
+      let row: any
+      do {
+        yield* Effect.sleep("100 millis")
+        row = (yield* actions(vigil.url, "&result=success"))[0]
+      } while ((row?.verificationResult ?? null) === null && Date.now() < deadline)
+      expect(row).toMatchObject({ action: "start_guest", result: "success", attemptNumber: 1, autonomyLevel: 3, node: "pve1", emailSent: true })
+      expect(row.verificationResult).toMatch(/verified/)
+      yield* waitUntil("the webhook got the action and the recovery", () => hook.received.length >= 2)
+      const notices = hook.received.map((h) => JSON.parse(h.body))
+      expect(notices.map((n) => n.kind)).toEqual(["action", "recovery"])
+      expect(notices[0].incident.key).toBe("VM_CRASHED:qemu/100")
+      yield* waitUntil("mail", () => smtp.mails.length >= 2)
+      expect(smtp.mails[0]).toMatchObject({ from: "vigil@test.lan", to: ["ops@test.lan"] })
+      expect(smtp.mails[0]!.raw).toMatch(/Subject: \[vigil\] INFO: Started VM 100 \(web\) on pve1/)
+    }))
+
+  it.scopedLive("a VM that keeps crashing is tried N times, then escalated exactly once", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const hook = yield* startWebhook()
+      const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: hook.url, VIGIL_REMEDIATION_MAX_ATTEMPTS: "3" }))
+      yield* watchSeeded(vigil.url)
+      sim.guest(101).startFails = true
+      sim.crash(101)
+      yield* awaitEvents(vigil.url, "remediation.escalated")
+      yield* Effect.sleep("1500 millis")
+      const trail = yield* actions(vigil.url, "&incident_key=VM_CRASHED:qemu/101")
+      const decisive = trail.filter((a) => a.result !== "observed")
+      expect(decisive.map((a) => a.result)).toEqual(["failure", "failure", "failure", "escalated"])
+      expect(decisive.map((a) => a.attemptNumber).slice(0, 3)).toEqual([1, 2, 3])
+      expect((yield* events(vigil.url, "remediation.escalated"))).toHaveLength(1)
+      expect(sim.state.tasks.filter((t) => t.type === "qmstart" && t.id === "101")).toHaveLength(3)
+      expect(hook.received.map((h) => JSON.parse(h.body).kind).filter((k) => k === "escalation")).toHaveLength(1)
+    }))
+
+  it.scopedLive("a VM stopped by an operator's task is left alone, labelled with that cause", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const vigil = yield* startVigil(healing(sim, {}))
+      yield* watchSeeded(vigil.url)
+      sim.operatorStop(100, "qmshutdown")
+      const [blocked] = yield* awaitEvents(vigil.url, "remediation.blocked")
+      expect(blocked.data).toMatchObject({ guardrail: "explained-by-task", reason: expect.stringContaining("qmshutdown") })
+      yield* Effect.sleep("1000 millis")
+      expect(sim.guest(100).status).toBe("stopped")
+      expect(sim.state.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
+      expect((yield* events(vigil.url, "remediation.blocked"))).toHaveLength(1)
+    }))
+
+  it.scopedLive("a node outage gives one notification, not one per guest, and no restarts; its end a recovery notice", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const hook = yield* startWebhook()
+      const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: hook.url }))
+      yield* watchSeeded(vigil.url)
+      sim.setNodeOnline("pve1", false)
+      yield* awaitEvents(vigil.url, "remediation.escalated")
+      yield* Effect.sleep("1500 millis")
+      expect(hook.received.map((h) => JSON.parse(h.body).kind)).toEqual(["escalation"])
+      expect(JSON.parse(hook.received[0]!.body).incident.key).toBe("NODE_UNREACHABLE:node/pve1")
+      expect(sim.state.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
+      sim.setNodeOnline("pve1", true)
+      yield* waitUntil("recovery", () => hook.received.length === 2)
+      expect(JSON.parse(hook.received[1]!.body).kind).toBe("recovery")
+    }))
+
+  it.scopedLive("at L2 a proposal waits for a person; approving it through the API starts the guest", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const vigil = yield* startVigil(healing(sim, {
+        VIGIL_RUNBOOKS: JSON.stringify([{ id: "propose-vm", condition: "VM_CRASHED", action: "start_guest", level: 2 }])
+      }))
+      yield* watchSeeded(vigil.url)
+      sim.crash(100)
+      const [proposed] = yield* awaitEvents(vigil.url, "remediation.proposed")
+      yield* Effect.sleep("600 millis")
+      expect(sim.guest(100).status).toBe("stopped")
+      const pending = (yield* getJson(`${vigil.url}/api/v1/proposals?status=pending`)).body
+      expect(pending).toHaveLength(1)
+      expect(pending[0].id).toBe(proposed.data.proposal)
+      const approve = (id: string) =>
+        Effect.promise(() =>
+          fetch(`${vigil.url}/api/v1/proposals/${id}/approve`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ by: "alice" }) })
+            .then(async (r) => ({ status: r.status, body: await r.json() as any }))
+        )
+      const approved = yield* approve(pending[0].id)
+      expect(approved).toMatchObject({ status: 200, body: { status: "approved", decidedBy: "alice" } })
+      yield* awaitEvents(vigil.url, "remediation.succeeded")
+      expect(sim.guest(100).status).toBe("running")
+      expect((yield* approve(pending[0].id)).status).toBe(409)
+      expect((yield* approve("no-such-proposal")).status).toBe(404)
+    }))
+
+  it.scopedLive("the kill switch caps autonomy at L1 at once: a crash is alerted, not acted on", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const vigil = yield* startVigil(healing(sim, {}))
+      yield* watchSeeded(vigil.url)
+      const killed = yield* Effect.promise(() => fetch(`${vigil.url}/api/v1/remediation/kill-switch`, { method: "POST" }).then((r) => r.json()))
+      expect(killed).toMatchObject({ cap: 1, capName: "alert" })
+      sim.crash(100)
+      yield* awaitEvents(vigil.url, "vm.crashed")
+      yield* Effect.sleep("1000 millis")
+      expect(sim.guest(100).status).toBe("stopped")
+      expect((yield* actions(vigil.url)).map((a) => a.result)).toEqual(["alerted"])
+    }))
+
+  it.scopedLive("a notification that keeps failing is retried with backoff and lands in the dead-letter table", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const hook = yield* startWebhook({ failing: true })
+      const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: `slack=${hook.url}`, VIGIL_NOTIFY_ATTEMPTS: "3" }))
+      yield* watchSeeded(vigil.url)
+      sim.crash(100)
+      yield* awaitEvents(vigil.url, "remediation.succeeded")
+      const letters = yield* Effect.gen(function*() {
+        const deadline = Date.now() + 10_000
+        while (true) {
+          const found = yield* vigil.use(Effect.flatMap(AuditRepo, (a) => a.deadLetters))
+          if (found.length > 0 || Date.now() > deadline) return found
+          yield* Effect.sleep("50 millis")
+        }
+      })
+      expect(letters[0]).toMatchObject({ channel: "webhook:slack", attempts: 3 })
+      expect(hook.attempts()).toBeGreaterThanOrEqual(3)
+    }))
+})
