@@ -1,0 +1,147 @@
+/**
+ * Per-user notifications (seed 002), persisted with read/unread state. System-wide ones (no
+ * user) reach every user, each keeping their own read state; user-specific ones reach their owner
+ * only. They are made from the events people should see later even if no stream was open:
+ * `system.warning`, remediation notices and lost agents.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { EventBus } from "../bus/EventBus.js"
+import { StoredEvent } from "../domain/Event.js"
+import { makeFilter } from "../domain/EventFilter.js"
+
+export const Notification = Schema.Struct({
+  id: Schema.Int,
+  user: Schema.NullOr(Schema.String),
+  title: Schema.String,
+  message: Schema.String,
+  priority: Schema.Literal("normal", "high", "critical"),
+  category: Schema.String,
+  eventSequence: Schema.NullOr(Schema.Int),
+  createdAt: Schema.String,
+  read: Schema.Boolean
+}).annotations({ identifier: "Notification" })
+export type Notification = typeof Notification.Type
+
+/** Read state of someone using vigil with authentication off. */
+const anonymous = "anonymous"
+
+interface Row {
+  readonly id: number | string
+  readonly username: string | null
+  readonly title: string
+  readonly message: string
+  readonly priority: "normal" | "high" | "critical"
+  readonly category: string
+  readonly event_sequence: number | string | null
+  readonly created_at: number | string
+  readonly read_at: number | string | null
+}
+
+const fromRow = (r: Row): Notification => ({
+  id: Number(r.id),
+  user: r.username,
+  title: r.title,
+  message: r.message,
+  priority: r.priority,
+  category: r.category,
+  eventSequence: r.event_sequence === null ? null : Number(r.event_sequence),
+  createdAt: new Date(Number(r.created_at)).toISOString(),
+  read: r.read_at !== null
+})
+
+const priorityOf = (e: StoredEvent, data: Record<string, unknown>): Notification["priority"] => {
+  if (data.priority === "high" || data.priority === "critical" || data.priority === "normal") return data.priority
+  return e.severity === "critical" ? "critical" : e.severity === "error" || e.severity === "warning" ? "high" : "normal"
+}
+
+/** The notification an event makes, if it makes one. */
+export const notificationOf = (e: StoredEvent) => {
+  const data = (e.data === undefined ? {} : JSON.parse(e.data)) as Record<string, unknown>
+  const text = (k: string) => (typeof data[k] === "string" ? (data[k] as string) : undefined)
+  const category = e.type.startsWith("remediation.") ? "remediation" : e.type.startsWith("agent.") ? "agents" : text("category") ?? "system"
+  return {
+    username: e.audience ?? null,
+    title: text("title") ?? text("summary") ?? e.type,
+    message: text("message") ?? text("summary") ?? text("reason") ?? "",
+    priority: priorityOf(e, data),
+    category,
+    event_sequence: e.sequence,
+    created_at: e.receivedAt
+  }
+}
+
+export const notifyingTypes = "system.warning,remediation.proposed,remediation.failed,remediation.blocked,remediation.escalated,remediation.succeeded,agent.lost"
+
+export class Notifications extends Effect.Service<Notifications>()("vigil/Notifications", {
+  scoped: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const bus = yield* EventBus
+
+    const visible = (user: string | undefined) => (user === undefined ? sql`1 = 1` : sql`(n.username IS NULL OR n.username = ${user})`)
+    const reader = (user: string | undefined) => user ?? anonymous
+
+    const list = Effect.fn("Notifications.list")(function*(
+      user: string | undefined,
+      options: { readonly unreadOnly: boolean; readonly limit: number; readonly offset: number }
+    ) {
+      const rows = yield* sql<Row>`SELECT n.*, r.read_at FROM notifications n
+        LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ${reader(user)}
+        WHERE ${visible(user)} ${options.unreadOnly ? sql`AND r.read_at IS NULL` : sql``}
+        ORDER BY CASE WHEN r.read_at IS NULL THEN 0 ELSE 1 END, n.id DESC
+        LIMIT ${options.limit} OFFSET ${options.offset}`
+      return rows.map(fromRow)
+    })
+
+    const unreadCount = Effect.fn("Notifications.unreadCount")(function*(user: string | undefined) {
+      const rows = yield* sql<{ n: number | string }>`SELECT count(*) AS n FROM notifications n
+        LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ${reader(user)}
+        WHERE ${visible(user)} AND r.read_at IS NULL`
+      return Number(rows[0]?.n ?? 0)
+    })
+
+    /** Marks one as read for this user; undefined when it does not exist or is not theirs. */
+    const markRead = Effect.fn("Notifications.markRead")(function*(user: string | undefined, id: number) {
+      const rows = yield* sql<Row>`SELECT n.*, NULL AS read_at FROM notifications n WHERE n.id = ${id} AND ${visible(user)}`
+      if (rows[0] === undefined) return undefined
+      yield* sql`INSERT INTO notification_reads (notification_id, username, read_at) VALUES (${id}, ${reader(user)}, ${Date.now()})
+        ON CONFLICT (notification_id, username) DO NOTHING`
+      return { ...fromRow(rows[0]), read: true }
+    })
+
+    const markAllRead = Effect.fn("Notifications.markAllRead")(function*(user: string | undefined) {
+      const unread = yield* sql<{ id: number | string }>`SELECT n.id FROM notifications n
+        LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ${reader(user)}
+        WHERE ${visible(user)} AND r.read_at IS NULL`
+      const now = Date.now()
+      for (const { id } of unread) {
+        yield* sql`INSERT INTO notification_reads (notification_id, username, read_at) VALUES (${Number(id)}, ${reader(user)}, ${now})
+          ON CONFLICT (notification_id, username) DO NOTHING`
+      }
+      return unread.length
+    })
+
+    // Follow the stream for the events that make notifications. Replaying from the last one made
+    // means a restart misses none and repeats none.
+    const lastMade = yield* sql<{ m: number | string | null }>`SELECT max(event_sequence) AS m FROM notifications`
+    let after = lastMade[0]?.m == null ? undefined : Number(lastMade[0].m)
+    if (after === undefined) after = yield* Effect.map(sql<{ m: number | string | null }>`SELECT max(seq) AS m FROM events`, (r) => Number(r[0]?.m ?? 0))
+    yield* Stream.suspend(() => bus.subscribe(makeFilter({ type: notifyingTypes }), { after, transport: "internal" })).pipe(
+      Stream.runForEach((d) =>
+        d instanceof StoredEvent
+          ? Effect.tap(sql`INSERT INTO notifications ${sql.insert(notificationOf(d))}`, () => Effect.sync(() => (after = d.sequence)))
+          : Effect.void
+      ),
+      // At shutdown the stream ends for good; wait to be interrupted instead of resubscribing.
+      Effect.catchTag("ServerShuttingDown", () => Effect.never),
+      Effect.catchAllCause((cause) => Effect.logWarning("notifications follower stopped; resuming", cause)),
+      Effect.repeat(Schedule.spaced("1 second")),
+      Effect.forkScoped
+    )
+
+    return { list, unreadCount, markRead, markAllRead } as const
+  })
+}) {}
