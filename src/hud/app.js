@@ -1,0 +1,212 @@
+// vigil HUD: the page the operator keeps open. Preact and htm (one 5 KB module, no build step),
+// talking to vigil's own API and stream. A token, when auth is on, comes from ?token= or storage.
+import { html, render, useEffect, useRef, useState } from "/hud/vendor/standalone.js"
+
+const params = new URLSearchParams(location.search)
+const token = params.get("token") ?? localStorage.getItem("vigil_token") ?? ""
+if (params.get("token")) localStorage.setItem("vigil_token", token)
+
+const api = async (path, init = {}) => {
+  const headers = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }
+  const response = await fetch(path, { ...init, headers })
+  if (!response.ok) throw new Error(`${response.status} ${path}`)
+  return response.status === 204 ? null : response.json()
+}
+
+const pct = (used, total) => (total ? Math.round((used / total) * 1000) / 10 : null)
+const time = (iso) => (iso ?? "").slice(11, 19)
+const since = (iso) => {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+  return s < 90 ? `${s}s` : s < 5400 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`
+}
+
+const Bar = ({ value }) =>
+  value === null || value === undefined
+    ? null
+    : html`<div class="bar"><span class=${value > 95 ? "full" : value > 85 ? "high" : ""} style=${`width:${Math.min(100, value)}%`}></span></div>`
+
+const Cluster = ({ cluster }) => {
+  if (!cluster) return html`<section><h2>Cluster</h2><div class="dim">no snapshot yet</div></section>`
+  const s = cluster.summary
+  return html`<section>
+    <h2>Cluster · ${cluster.source} · ${s.nodesOnline}/${s.nodesTotal} nodes · ${s.guestsRunning}/${s.guestsTotal} guests running${
+      cluster.sourceHealth.status === "degraded" ? ` · source degraded: ${cluster.sourceHealth.reason}` : ""
+    }</h2>
+    <div class="tiles">
+      ${cluster.nodes.map((n) => html`<div class=${`tile node ${n.status !== "online" ? "down" : n.incidents.length ? "alerting" : ""}`} data-node=${n.name}>
+        <div class="name">${n.name}</div><div class="meta">${n.status}${n.detail ? ` · ${n.detail}` : ""}</div>
+        <div class="meta">cpu ${n.usage.cpu ?? "–"}%</div><${Bar} value=${n.usage.cpu} />
+        <div class="meta">mem ${n.usage.mem ?? "–"}%</div><${Bar} value=${n.usage.mem} />
+        <div class="meta">disk ${n.usage.disk ?? "–"}%</div><${Bar} value=${n.usage.disk} />
+      </div>`)}
+      ${cluster.guests.filter((g) => !g.template).map((g) => html`<div
+        class=${`tile guest ${g.incidents.length ? "down" : g.status === "running" ? "" : "stopped"}`}
+        data-guest=${`${g.kind}/${g.vmid}`}>
+        <div class="name">${g.vmid} ${g.name}</div>
+        <div class="meta">${g.kind} · ${g.node} · ${g.status}${g.lock ? ` · ${g.lock}` : ""}</div>
+        <div class="meta">mem ${g.usage.mem ?? "–"}%</div><${Bar} value=${g.usage.mem} />
+      </div>`)}
+      ${cluster.storage.map((p) => html`<div class=${`tile ${p.incidents.length ? "alerting" : ""}`}>
+        <div class="name">${p.node}/${p.storage}</div><div class="meta">${p.type ?? ""} ${p.shared ? "· shared" : ""}</div>
+        <div class="meta">${p.percent ?? "–"}% used</div><${Bar} value=${p.percent} />
+      </div>`)}
+    </div>
+  </section>`
+}
+
+const severities = ["debug", "info", "warning", "error", "critical"]
+
+const Feed = ({ events, paused, setPaused }) => {
+  const [type, setType] = useState("")
+  const [severity, setSeverity] = useState("debug")
+  const [node, setNode] = useState("")
+  const shown = events.filter((e) =>
+    (type === "" || (type.endsWith("*") ? e.type.startsWith(type.slice(0, -1)) : e.type === type)) &&
+    severities.indexOf(e.severity) >= severities.indexOf(severity) &&
+    (node === "" || e.node === node))
+  return html`<section>
+    <h2>Activity</h2>
+    <div class="filters">
+      <input placeholder="type (vm.*)" value=${type} onInput=${(e) => setType(e.target.value)} />
+      <select value=${severity} onChange=${(e) => setSeverity(e.target.value)}>${severities.map((s) => html`<option value=${s}>${s}+</option>`)}</select>
+      <input placeholder="node" value=${node} onInput=${(e) => setNode(e.target.value)} />
+      <button id="pause" onClick=${() => setPaused(!paused)}>${paused ? "resume" : "pause"}</button>
+    </div>
+    <div class="feed" id="feed">
+      ${shown.slice(0, 300).map((e) => html`<div class="row" data-seq=${e.sequence} data-type=${e.type}>
+        <span class="dim">${time(e.time)}</span><span class=${`sev ${e.severity}`}>${e.severity}</span>
+        <span class="dim">#${e.sequence}</span><span>${e.type} ${e.subject ?? e.node ?? ""} <span class="dim">${e.data?.summary ?? e.data?.title ?? ""}</span></span>
+      </div>`)}
+    </div>
+  </section>`
+}
+
+const Incidents = ({ incidents }) => html`<section>
+  <h2>Incidents</h2>
+  <table id="incidents"><tr><th>status</th><th>condition</th><th>target</th><th>for</th><th>count</th></tr>
+    ${incidents.map((i) => html`<tr data-key=${i.key} class=${i.status}>
+      <td class=${`sev ${i.status === "open" ? i.severity : "debug"}`}>${i.status}</td><td>${i.condition}</td><td>${i.target}</td>
+      <td>${i.status === "open" ? since(i.openedAt) : `${i.durationSeconds}s`}</td><td>${i.count}</td>
+    </tr>`)}
+  </table>
+</section>`
+
+const Remediation = ({ actions, proposals, refresh }) => {
+  const decide = async (id, verdict) => {
+    await api(`/api/v1/proposals/${id}/${verdict}`, { method: "POST", body: JSON.stringify({ by: "hud" }) })
+    refresh()
+  }
+  return html`<section>
+    <h2>Remediation</h2>
+    ${proposals.map((p) => html`<div class="proposal" data-proposal=${p.id}>
+      Proposed: ${p.action} ${p.actionArgs} for ${p.incidentKey}
+      <button class="approve" onClick=${() => decide(p.id, "approve")}>approve</button>
+      <button class="reject" onClick=${() => decide(p.id, "reject")}>reject</button>
+    </div>`)}
+    <table id="actions"><tr><th>time</th><th>incident</th><th>action</th><th>result</th><th>details</th></tr>
+      ${actions.map((a) => html`<tr><td class="dim">${time(a.timestamp)}</td><td>${a.incidentKey}</td><td>${a.action}</td><td>${a.result}</td>
+        <td class="dim">${a.resultDetails ?? ""} ${a.verificationResult ?? ""}</td></tr>`)}
+    </table>
+  </section>`
+}
+
+const Producers = ({ producers }) => html`<section>
+  <h2>Producers</h2>
+  <table id="producers"><tr><th>kind</th><th>id</th><th>status</th><th>last beat</th></tr>
+    ${producers.map((p) => html`<tr><td>${p.kind}</td><td>${p.id}</td><td class=${`sev ${p.alive ? "info" : "error"}`}>${p.alive ? p.status : "lost"}</td>
+      <td class="dim">${since(p.lastBeatAt)} ago</td></tr>`)}
+  </table>
+</section>`
+
+const App = () => {
+  const [events, setEvents] = useState([])
+  const [cluster, setCluster] = useState(null)
+  const [incidents, setIncidents] = useState([])
+  const [actions, setActions] = useState([])
+  const [proposals, setProposals] = useState([])
+  const [producers, setProducers] = useState([])
+  const [connection, setConnection] = useState("offline")
+  const [lastHub, setLastHub] = useState(0)
+  const [paused, setPaused] = useState(false)
+  const pausedRef = useRef(false)
+  const held = useRef([])
+  const lastSeq = useRef(0)
+  pausedRef.current = paused
+
+  const refresh = () => {
+    api("/api/v1/cluster").then(setCluster, () => {})
+    api("/api/v1/incidents?limit=50").then(setIncidents, () => {})
+    api("/api/v1/actions?limit=30").then(setActions, () => {})
+    api("/api/v1/proposals?status=pending").then(setProposals, () => {})
+    api("/api/v1/heartbeats").then(setProducers, () => {})
+  }
+
+  useEffect(() => {
+    if (!paused && held.current.length) {
+      setEvents((es) => [...held.current.reverse(), ...es].slice(0, 1000))
+      held.current = []
+    }
+  }, [paused])
+
+  useEffect(() => {
+    let source
+    let closed = false
+    let refreshTimer
+    const add = (e) => {
+      if (e.sequence <= lastSeq.current) return
+      lastSeq.current = e.sequence
+      if (pausedRef.current) held.current.push(e)
+      else setEvents((es) => [e, ...es].slice(0, 1000))
+      clearTimeout(refreshTimer)
+      refreshTimer = setTimeout(refresh, 150)
+    }
+    const connect = () => {
+      // Resume from the newest sequence shown, so a reconnect misses nothing and repeats nothing.
+      const q = new URLSearchParams({ last_event_id: String(lastSeq.current) })
+      if (token) q.set("access_token", token)
+      source = new EventSource(`/api/v1/events/stream?${q}`)
+      source.onopen = () => setConnection("live")
+      source.onmessage = (m) => add(JSON.parse(m.data))
+      source.addEventListener("heartbeat", (m) => {
+        const beat = JSON.parse(m.data)
+        if (beat.type === "hub") setLastHub(Date.now())
+      })
+      source.onerror = () => {
+        if (closed) return
+        setConnection(source.readyState === EventSource.CLOSED ? "offline" : "reconnecting")
+        if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000)
+      }
+    }
+    api("/api/v1/events?limit=100").then((recent) => {
+      setEvents(recent)
+      lastSeq.current = recent.length ? recent[0].sequence : 0
+      connect()
+    }, () => { setConnection("offline"); setTimeout(() => location.reload(), 3000) })
+    refresh()
+    const tick = setInterval(refresh, 5000)
+    return () => { closed = true; source?.close(); clearInterval(tick) }
+  }, [])
+
+  const [, setNow] = useState(0)
+  useEffect(() => { const t = setInterval(() => setNow(Date.now()), 1000); return () => clearInterval(t) }, [])
+  const hubAlive = Date.now() - lastHub < 7500
+
+  return html`
+    <header>
+      <h1>vigil</h1>
+      <span class=${`conn ${connection}`} id="connection">${connection}${connection === "reconnecting" ? ` (resuming after #${lastSeq.current})` : ""}</span>
+      <span class=${`hub ${hubAlive ? "alive" : "silent"}`} id="hub">hub ${hubAlive ? "alive" : "silent"}</span>
+      <span class="dim">last #${lastSeq.current}</span>
+    </header>
+    <main>
+      <div class="wide"><${Cluster} cluster=${cluster} /></div>
+      <${Feed} events=${events} paused=${paused} setPaused=${setPaused} />
+      <div>
+        <${Incidents} incidents=${incidents} />
+        <${Remediation} actions=${actions} proposals=${proposals} refresh=${refresh} />
+        <${Producers} producers=${producers} />
+      </div>
+    </main>`
+}
+
+render(html`<${App} />`, document.getElementById("app"))

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Path from "node:path"
+import { launchBrowser } from "../support/Browser.js"
+import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { cloudEvent, postEvents, startVigil, tempDir } from "../support/Vigil.js"
+
+const until = (description: string, check: () => Promise<boolean>, timeoutMs = 15_000) =>
+  Effect.promise(async () => {
+    const deadline = Date.now() + timeoutMs
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${description}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  })
+
+describe("the HUD in a real browser", () => {
+  it.scopedLive("shows posted events, crashed VMs and incidents live, approves a proposal, and resumes across a restart", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator({ startDelayMs: 300 })
+      const dir = yield* tempDir
+      const env = {
+        ...watching(sim, {
+          VIGIL_REMEDIATION: "true",
+          VIGIL_REMEDIATION_INTERVAL: "300 millis",
+          VIGIL_SSE_RETRY: "300 millis",
+          VIGIL_RUNBOOKS: JSON.stringify([{ id: "propose-vm", condition: "VM_CRASHED", action: "start_guest", level: 2 }])
+        })
+      }
+      const first = yield* startVigil(env, dir)
+      yield* watchSeeded(first.url)
+      const browser = yield* launchBrowser
+      const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1400, height: 1000 } }))
+      const errors: Array<string> = []
+      page.on("pageerror", (e) => errors.push(String(e)))
+      yield* Effect.promise(() => page.goto(first.url))
+      yield* until("live", async () => (await page.textContent("#connection"))?.startsWith("live") === true)
+      yield* until("the cluster tiles", async () => (await page.locator(".tile.node").count()) === 3)
+
+      // An event posted to the API appears in the feed.
+      yield* postEvents(first.url, [cloudEvent({ type: "hud.hello", severity: "warning", data: { summary: "hello from the test" } })])
+      yield* until("the event in the feed", async () => (await page.locator('#feed .row[data-type="hud.hello"]').count()) === 1)
+
+      // A crashed VM turns its tile red and opens an incident; a proposal waits for approval.
+      sim.crash(100)
+      yield* until("the tile turns red", async () => (await page.locator('.tile.guest.down[data-guest="qemu/100"]').count()) === 1)
+      yield* until("the incident", async () => (await page.locator('#incidents tr[data-key="VM_CRASHED:qemu/100"]').count()) === 1)
+      yield* until("the proposal", async () => (await page.locator(".proposal button.approve").count()) === 1)
+      yield* Effect.promise(() => page.click(".proposal button.approve"))
+      yield* until("the approval reached the API and the VM runs", async () => sim.guest(100).status === "running")
+
+      // Producers and a settled view for the screenshot the README shows.
+      for (const [kind, id] of [["worker", "gpu-7"], ["agent", "planner-1"], ["hive", "rack-2"]]) {
+        yield* Effect.promise(() => fetch(`${first.url}/api/v1/heartbeats/${kind}/${id}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }))
+      }
+      sim.setNodeMetrics("pve2", { memPercent: 91 })
+      yield* until("the producers panel", async () => (await page.locator("#producers tr").count()) === 4, 10_000)
+      yield* until("the VM tile back to normal", async () => (await page.locator('.tile.guest.down[data-guest="qemu/100"]').count()) === 0, 10_000)
+      // The README's screenshot is refreshed with VIGIL_UPDATE_SCREENSHOT=1; otherwise it goes to a temp dir.
+      const shot = process.env.VIGIL_UPDATE_SCREENSHOT === "1"
+        ? Path.join(import.meta.dirname, "..", "..", "src", "hud", "screenshot.png")
+        : Path.join(dir, "hud.png")
+      yield* Effect.promise(() => page.screenshot({ path: shot }))
+
+      // Restart the server: the page says reconnecting, then resumes without losing an event.
+      const before = yield* Effect.promise(() => page.locator("#feed .row").evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-seq")))))
+      yield* first.stop
+      yield* until("reconnecting", async () => /reconnecting|offline/.test((await page.textContent("#connection")) ?? ""))
+      const second = yield* startVigil({ ...env, VIGIL_PORT: String(first.port) }, dir)
+      yield* postEvents(second.url, Array.from({ length: 5 }, (_, i) => cloudEvent({ type: "hud.after", data: { summary: `after ${i}` } })))
+      yield* until("live again", async () => (await page.textContent("#connection"))?.startsWith("live") === true, 20_000)
+      yield* until("the events after the restart", async () => (await page.locator('#feed .row[data-type="hud.after"]').count()) === 5)
+      const after = yield* Effect.promise(() => page.locator("#feed .row").evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-seq")))))
+      const stored = yield* Effect.promise(() => fetch(`${second.url}/api/v1/events?after=${Math.min(...before) - 1}&limit=1000`).then((r) => r.json() as Promise<Array<any>>))
+      expect(after).toEqual(stored.map((e) => e.sequence))
+      expect(errors).toEqual([])
+    }), 120_000)
+})
