@@ -1,0 +1,129 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import * as Path from "node:path"
+import { assertStrictlyIncreasing, openSse, waitUntil } from "../support/Clients.js"
+import { freshDatabase } from "../support/Postgres.js"
+import { startSimulator, watching } from "../support/Simulator.js"
+import { awaitEvents, events } from "../support/Events.js"
+import { cloudEvent, getJson, postEvents, tempDir } from "../support/Vigil.js"
+
+const root = Path.join(import.meta.dirname, "..", "..")
+
+interface Instance {
+  readonly child: ChildProcess
+  readonly url: string
+}
+
+/** Runs vigil as its own process (as `npm start` does), and waits until it listens. */
+const spawnVigil = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.promise(() =>
+      new Promise<Instance>((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+          cwd: root,
+          env: { ...process.env, VIGIL_PORT: "0", ...env },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let out = ""
+        const onData = (chunk: Buffer) => {
+          out += chunk
+          const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out)
+          if (m) resolve({ child, url: m[1]! })
+        }
+        child.stdout.on("data", onData)
+        child.stderr.on("data", onData)
+        child.once("exit", (code) => reject(new Error(`vigil exited with ${code} before listening:\n${out}`)))
+      })
+    ),
+    ({ child }) => Effect.sync(() => child.kill("SIGKILL"))
+  )
+
+const leaderOf = (instances: ReadonlyArray<Instance>) =>
+  Effect.gen(function*() {
+    const states = yield* Effect.forEach(instances, (i) =>
+      Effect.promise(() => fetch(`${i.url}/api/v1/health`).then((r) => r.json() as Promise<any>).catch(() => ({ leader: false }))))
+    return instances.filter((_, n) => states[n].leader === true)
+  })
+
+
+describe("three vigil processes on one PostgreSQL database", () => {
+  it.scopedLive("one leader polls and remediates; killing it moves both to another instance with no duplicate incident or action", () =>
+    Effect.gen(function*() {
+      const db = yield* freshDatabase
+      const sim = yield* startSimulator()
+      const env = {
+        ...watching(sim, {
+          VIGIL_REMEDIATION: "true",
+          VIGIL_REMEDIATION_INTERVAL: "300 millis",
+          VIGIL_REMEDIATION_COOLDOWN: "0 millis"
+        }),
+        VIGIL_DATABASE_URL: db.url,
+        VIGIL_LEADER_RETRY: "500 millis",
+        VIGIL_SHUTDOWN_GRACE: "200 millis"
+      }
+      const instances: Array<Instance> = []
+      for (let i = 0; i < 3; i++) instances.push(yield* spawnVigil({ ...env, VIGIL_DATA_DIR: yield* tempDir }))
+
+      // Exactly one leader.
+      let leaders = yield* leaderOf(instances)
+      const deadline = Date.now() + 15_000
+      while (leaders.length !== 1 && Date.now() < deadline) {
+        yield* Effect.sleep("200 millis")
+        leaders = yield* leaderOf(instances)
+      }
+      expect(leaders).toHaveLength(1)
+      const leader = leaders[0]!
+      const followers = instances.filter((i) => i !== leader)
+
+      // An event ingested on a follower reaches the streams of all three, in order.
+      const clients = instances.map((i) => openSse(i.url, "?backfill=0"))
+      yield* waitUntil("connected", () => clients.every((c) => c.named.length > 0))
+      yield* postEvents(followers[0]!.url, [cloudEvent({ type: "fanout.one" }), cloudEvent({ type: "fanout.two" })])
+      for (const c of clients) {
+        yield* waitUntil("fan-out", () => c.events.filter((e) => e.event.type.startsWith("fanout.")).length === 2)
+        assertStrictlyIncreasing(c.events)
+      }
+
+      // The leader detects and heals; a follower serves its view of the cluster.
+      yield* Effect.sleep("1500 millis")
+      sim.crash(100)
+      yield* awaitEvents(followers[1]!.url, "remediation.succeeded", 1)
+      const view = (yield* getJson(`${followers[1]!.url}/api/v1/cluster`)).body
+      expect(view.nodes).toHaveLength(3)
+
+      // Kill the leader outright; another takes over within the documented time.
+      const killedAt = Date.now()
+      leader.child.kill("SIGKILL")
+      let next: Array<Instance> = []
+      while (next.length !== 1 && Date.now() - killedAt < 10_000) {
+        yield* Effect.sleep("100 millis")
+        next = yield* leaderOf(followers)
+      }
+      expect(next).toHaveLength(1)
+      const takeover = Date.now() - killedAt
+      expect(takeover).toBeLessThan(5_000)
+      console.log(`leader takeover after SIGKILL: ${takeover} ms`)
+
+      // The new leader neither re-alerts what is open nor repeats what was done, and heals the next crash.
+      sim.crash(101)
+      yield* awaitEvents(next[0]!.url, "remediation.succeeded", 2)
+      yield* Effect.sleep("1500 millis")
+      const crashed = yield* events(next[0]!.url, "vm.crashed")
+      expect(crashed.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
+      const succeeded = yield* events(next[0]!.url, "remediation.succeeded")
+      expect(succeeded.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
+      expect(sim.state.tasks.filter((t) => t.type === "qmstart").map((t) => t.id)).toEqual(["100", "101"])
+      const started = yield* events(next[0]!.url, "vm.started")
+      expect(started.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
+
+      // A client of the dead leader resumes on another instance and misses nothing.
+      const deadClient = clients[instances.indexOf(leader)]!
+      deadClient.close()
+      const resumed = openSse(next[0]!.url, `?last_event_id=${deadClient.events.at(-1)!.sequence}`)
+      const all = (yield* getJson(`${next[0]!.url}/api/v1/events?after=${deadClient.events.at(-1)!.sequence}&limit=1000`)).body.length
+      yield* waitUntil("resumed", () => resumed.events.length >= all)
+      assertStrictlyIncreasing([...deadClient.events, ...resumed.events])
+      for (const c of [...clients, resumed]) c.close()
+    }), 120_000)
+})
