@@ -1,0 +1,363 @@
+// `npm run bench`: vigil side by side with what users would pick instead, in one run on this
+// machine, written to bench/RESULTS.md. Servers run as their own processes so their CPU and memory
+// are theirs alone; clients run in separate processes and report their own CPU.
+import Database from "better-sqlite3"
+import { type ChildProcess, fork, spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Schema from "effect/Schema"
+import { diff } from "../src/monitor/Diff.js"
+import { defaultPolicy, evaluate, measure, type Metric } from "../src/monitor/Thresholds.js"
+import { Resource, toSnapshot } from "../src/sources/PveSchema.js"
+
+const root = Path.join(import.meta.dirname, "..")
+const tsx = ["--import", "tsx"]
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const lines: Array<string> = []
+const resultsFile = Path.join(root, "bench", "RESULTS.md")
+/** Prints and records a line; RESULTS.md is rewritten as it goes, so a cut-short run keeps what it measured. */
+const out = (s = "") => {
+  lines.push(s)
+  console.log(s)
+  writeFileSync(resultsFile, lines.join("\n") + "\n")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** Every process this run starts; all are killed when it ends, however it ends. */
+const children: Array<ChildProcess> = []
+const track = <C extends ChildProcess>(child: C): C => {
+  children.push(child)
+  return child
+}
+const killAll = () => {
+  for (const c of children) c.kill("SIGKILL")
+}
+process.on("exit", killAll)
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(1))
+process.on("uncaughtException", (e) => {
+  console.error(e)
+  process.exit(1)
+})
+
+interface Server {
+  readonly name: string
+  readonly child: ChildProcess
+  readonly streamUrl: string
+  readonly publish: (events: Array<Record<string, unknown>>) => Promise<void>
+  readonly baseUrl: string
+}
+
+const ticks = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(f[11]) + Number(f[12])) / 100 // utime + stime, seconds (USER_HZ = 100)
+}
+const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0)
+
+const startVigil = () =>
+  new Promise<Server>((resolve, reject) => {
+    const child = track(spawn(process.execPath, [...tsx, "src/main.ts"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        VIGIL_PORT: "0",
+        VIGIL_SOURCE: "none",
+        VIGIL_REMEDIATION: "false",
+        VIGIL_DATA_DIR: mkdtempSync(Path.join(Os.tmpdir(), "vigil-bench-")),
+        VIGIL_INGEST_RATE_LIMIT: "100000000",
+        VIGIL_MAX_STREAMS_PER_TOKEN: "100000",
+        VIGIL_SUBSCRIBER_BUFFER: "100000",
+        VIGIL_HEARTBEAT_INTERVAL: "1 hour"
+      },
+      stdio: ["ignore", "pipe", "pipe"]
+    }))
+    let text = ""
+    const onData = (c: Buffer) => {
+      text += c
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(text)
+      if (m) {
+        const base = m[1]!
+        resolve({
+          name: "vigil",
+          child,
+          baseUrl: base,
+          streamUrl: `${base}/api/v1/events/stream?backfill=0`,
+          publish: async (events) => {
+            const body = events.map((data) => ({ specversion: "1.0", id: randomUUID(), source: "/bench", type: "bench.event", data }))
+            const r = await fetch(`${base}/api/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+            await r.arrayBuffer()
+          }
+        })
+      }
+    }
+    child.stdout!.on("data", onData)
+    child.stderr!.on("data", onData)
+    child.once("exit", (code) => reject(new Error(`vigil exited ${code}: ${text}`)))
+  })
+
+const startForked = (name: string, file: string, streamPath: string) =>
+  new Promise<Server>((resolve) => {
+    const child = track(fork(Path.join(root, file), [], { execArgv: tsx, stdio: ["ignore", "ignore", "inherit", "ipc"] }))
+    child.once("message", (m: any) => {
+      const base = `http://127.0.0.1:${m.port}`
+      resolve({
+        name,
+        child,
+        baseUrl: base,
+        streamUrl: `${base}${streamPath}`,
+        publish: async (events) => {
+          const r = await fetch(`${base}/publish`, { method: "POST", body: JSON.stringify(events) })
+          await r.arrayBuffer()
+        }
+      })
+    })
+  })
+
+interface Clients {
+  readonly procs: Array<ChildProcess>
+  readonly report: () => Promise<{ deliveries: number; latencies: Array<number>; cpu: number }>
+  readonly reset: () => void
+  readonly close: () => void
+}
+
+const startClients = async (kind: "sse" | "socketio", url: string, total: number, procs = 4): Promise<Clients> => {
+  const procsStarted = Array.from({ length: procs }, () =>
+    track(fork(Path.join(root, "bench/clients.ts"), [kind, url, String(Math.ceil(total / procs))], { execArgv: tsx, stdio: ["ignore", "ignore", "inherit", "ipc"] })))
+  await Promise.all(procsStarted.map((c) => new Promise<void>((r) => c.once("message", () => r()))))
+  const children = procsStarted
+  return {
+    procs: children,
+    report: async () => {
+      const parts = await Promise.all(children.map((c) =>
+        new Promise<any>((r) => {
+          c.once("message", r)
+          c.send({ cmd: "report" })
+        })))
+      return {
+        deliveries: parts.reduce((a, p) => a + p.deliveries, 0),
+        latencies: parts.flatMap((p) => p.latencies),
+        cpu: parts.reduce((a, p) => a + (p.cpu.user + p.cpu.system) / 1e6, 0)
+      }
+    },
+    reset: () => children.forEach((c) => c.send({ cmd: "reset" })),
+    close: () => children.forEach((c) => c.kill())
+  }
+}
+
+const percentile = (xs: Array<number>, p: number) => {
+  if (xs.length === 0) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
+}
+
+/** Publishes `rate` events/s for `seconds`, in 10 ms ticks; waits for delivery; returns the figures. */
+const runRate = async (server: Server, clients: Clients, count: number, rate: number, seconds: number) => {
+  clients.reset()
+  await sleep(200)
+  const cpu0 = ticks(server.child.pid!)
+  let sent = 0
+  let failed = 0
+  const start = Date.now()
+  // Two publishers, each sending whatever is due when its previous request has been answered:
+  // a slow server gets bigger batches, never an unbounded pile of requests.
+  const publisher = async () => {
+    while (Date.now() - start < seconds * 1000) {
+      const due = Math.floor(((Date.now() - start) / 1000) * rate) - sent
+      if (due <= 0) {
+        await sleep(5)
+        continue
+      }
+      sent += due
+      const batch = Array.from({ length: due }, () => ({ t: Date.now(), pad: "x".repeat(64) }))
+      await server.publish(batch).catch(() => {
+        failed += due
+      })
+    }
+  }
+  await Promise.all([publisher(), publisher()])
+  sent -= failed
+  const expected = sent * count
+  let r = await clients.report()
+  const drainUntil = Date.now() + 3000
+  let deliveries = r.deliveries
+  let latencies = r.latencies
+  while (deliveries < expected && Date.now() < drainUntil) {
+    await sleep(200)
+    r = await clients.report()
+    deliveries += r.deliveries
+    latencies = latencies.concat(r.latencies)
+  }
+  const cpu = ticks(server.child.pid!) - cpu0
+  return { sent, expected, deliveries, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.reduce((a, b) => Math.max(a, b), 0), cpu, clientCpu: r.cpu }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const fanout = async () => {
+  out("## 1. Fan-out: 1,000 SSE clients (socket.io clients for socket.io), 4 client processes")
+  out()
+  const clientsPerServer = 1000
+  const rates = [200, 500, 1000, 2000]
+  const results: Record<string, { latency: Awaited<ReturnType<typeof runRate>>; sat: Array<Awaited<ReturnType<typeof runRate>> & { rate: number }> }> = {}
+  for (const make of [startVigil, () => startForked("raw node:http SSE", "bench/servers/raw-sse.ts", "/stream"), () => startForked("socket.io 4", "bench/servers/socketio.ts", "")]) {
+    const server = await make()
+    const clients = await startClients(server.name.startsWith("socket") ? "socketio" : "sse", server.streamUrl, clientsPerServer)
+    await sleep(500)
+    const latency = await runRate(server, clients, clientsPerServer, 100, 8)
+    const sat = []
+    for (const rate of rates) sat.push({ rate, ...(await runRate(server, clients, clientsPerServer, rate, 4)) })
+    results[server.name] = { latency, sat }
+    clients.close()
+    server.child.kill("SIGKILL")
+    await sleep(500)
+  }
+  out("| server | p50 ms @100 ev/s | p99 ms | max ms | delivered @100 ev/s | saturation ev/s (all delivered, p99 < 1 s) | server CPU s per 100k deliveries |")
+  out("|---|---|---|---|---|---|---|")
+  const summary: Record<string, { p99: number; saturation: number; cpuPer100k: number }> = {}
+  for (const [name, r] of Object.entries(results)) {
+    const ok = r.sat.filter((s) => s.deliveries >= s.expected && s.p99 < 1000)
+    const saturation = ok.length ? Math.max(...ok.map((s) => s.rate)) : 0
+    const totalDeliveries = r.sat.reduce((a, s) => a + s.deliveries, 0) + r.latency.deliveries
+    const totalCpu = r.sat.reduce((a, s) => a + s.cpu, 0) + r.latency.cpu
+    const cpuPer100k = (totalCpu / totalDeliveries) * 100_000
+    summary[name] = { p99: r.latency.p99, saturation, cpuPer100k }
+    out(`| ${name} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r.latency.deliveries}/${r.latency.expected} | ${saturation} | ${cpuPer100k.toFixed(3)} |`)
+  }
+  out()
+  out("Per rate (deliveries / expected, p99 ms, server CPU s, client CPU s):")
+  out()
+  for (const [name, r] of Object.entries(results)) {
+    out(`- ${name}: ${r.sat.map((s) => `${s.rate} ev/s: ${s.deliveries}/${s.expected}, p99 ${s.p99}, cpu ${s.cpu.toFixed(2)}, clients ${s.clientCpu.toFixed(1)}`).join("; ")}`)
+  }
+  const v = summary["vigil"]!
+  const raw = summary["raw node:http SSE"]!
+  const sio = summary["socket.io 4"]!
+  out()
+  out(`Ratios: CPU per delivery vigil/raw = ${(v.cpuPer100k / raw.cpuPer100k).toFixed(2)} (goal ≤ 1), vigil/socket.io = ${(v.cpuPer100k / sio.cpuPer100k).toFixed(2)} (goal ≤ 0.33); p99 vigil/raw = ${(v.p99 / Math.max(1, raw.p99)).toFixed(2)} (goal ≤ 1.5); saturation vigil/raw = ${(v.saturation / Math.max(1, raw.saturation)).toFixed(2)} (goal ≥ 1).`)
+  out("vigil's figures include ingest, validation and the SQLite commit of every event; the others only relay.")
+  out()
+}
+
+const connections = async () => {
+  out("## 2. Connections: 10,000 idle SSE clients")
+  out()
+  const rows: Array<[string, number]> = []
+  for (const make of [startVigil, () => startForked("raw node:http SSE", "bench/servers/raw-sse.ts", "/stream")]) {
+    const server = await make()
+    await sleep(1000)
+    const before = rssKb(server.child.pid!)
+    const clients = await startClients("sse", server.streamUrl, 10_000, 4)
+    await sleep(2000)
+    const after = rssKb(server.child.pid!)
+    const perConnection = ((after - before) * 1024) / 10_000
+    rows.push([server.name, perConnection])
+    out(`- ${server.name}: RSS ${before} kB idle → ${after} kB with 10,000 clients: ${(perConnection / 1024).toFixed(1)} KB per connection`)
+    clients.close()
+    server.child.kill("SIGKILL")
+    await sleep(1000)
+  }
+  out()
+  out(`Ratio vigil/raw per connection = ${(rows[0]![1] / rows[1]![1]).toFixed(2)} (goal ≤ 1.3)`)
+  out()
+}
+
+const ingest = async () => {
+  out("## 3. Ingest: durable events/s, batches of 100")
+  out()
+  const server = await startVigil()
+  const seconds = 5
+  let events = 0
+  const stop = Date.now() + seconds * 1000
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (Date.now() < stop) {
+      await server.publish(Array.from({ length: 100 }, (_, i) => ({ t: Date.now(), i, pad: "x".repeat(64) })))
+      events += 100
+    }
+  }))
+  const vigilRate = events / seconds
+  server.child.kill("SIGKILL")
+
+  const db = new Database(Path.join(mkdtempSync(Path.join(Os.tmpdir(), "raw-sqlite-")), "raw.db"))
+  db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = NORMAL")
+  db.exec(`CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL,
+    time TEXT NOT NULL, subject TEXT, datacontenttype TEXT, severity INTEGER NOT NULL, node TEXT, data TEXT, data_base64 TEXT,
+    extensions TEXT, audience TEXT, received_at INTEGER NOT NULL, UNIQUE (source, id))`)
+  const insert = db.prepare(`INSERT INTO events (id, source, type, time, severity, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+  const tx = db.transaction((rows: Array<Array<unknown>>) => { for (const r of rows) insert.run(...r) })
+  let rawRows = 0
+  const rawStop = Date.now() + seconds * 1000
+  while (Date.now() < rawStop) {
+    tx(Array.from({ length: 100 }, (_, i) => [randomUUID(), "/bench", "bench.event", new Date().toISOString(), 1, JSON.stringify({ t: Date.now(), i, pad: "x".repeat(64) }), Date.now()]))
+    rawRows += 100
+  }
+  const rawRate = rawRows / seconds
+  out(`- vigil, POST /api/v1/events, 8 concurrent producers: ${Math.round(vigilRate)} events/s (validated, committed, published)`)
+  out(`- raw better-sqlite3, same rows, 100-row transactions, one thread: ${Math.round(rawRate)} rows/s`)
+  out()
+  out(`Ratio vigil/raw = ${(vigilRate / rawRate).toFixed(2)} (goal ≥ 0.5)`)
+  out()
+}
+
+const pollCost = () => {
+  out("## 4. Poll cost: a 10,000-guest snapshot")
+  out()
+  const nodes = Array.from({ length: 20 }, (_, i) => ({ id: `node/pve${i}`, type: "node", node: `pve${i}`, status: "online", cpu: 0.2, maxcpu: "64", mem: 40e9, maxmem: 256e9, disk: 30e9, maxdisk: 100e9, uptime: "86400" }))
+  const guests = Array.from({ length: 10_000 }, (_, i) => ({
+    id: `qemu/${1000 + i}`, type: i % 4 === 0 ? "lxc" : "qemu", vmid: 1000 + i, name: `guest-${i}`, node: `pve${i % 20}`, status: i % 10 === 0 ? "stopped" : "running",
+    cpu: (i % 100) / 100, maxcpu: 4, mem: (i % 97) * 1e8, maxmem: 100e8, disk: 0, maxdisk: 64e9, uptime: 3600, template: 0, tags: "a;b"
+  }))
+  const storage = Array.from({ length: 60 }, (_, i) => ({ id: `storage/pve${i % 20}/s${i}`, type: "storage", storage: `s${i}`, node: `pve${i % 20}`, status: "available", disk: (i % 90) * 1e10, maxdisk: 100e10, shared: 0, plugintype: "dir" }))
+  const payload = JSON.stringify({ data: [...nodes, ...guests, ...storage] })
+  const decode = Schema.decodeUnknownSync(Schema.Struct({ data: Schema.Array(Resource) }))
+  const median = (f: () => void, runs = 15) => {
+    const times: Array<number> = []
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now()
+      f()
+      times.push(performance.now() - t)
+    }
+    return percentile(times, 50)
+  }
+  const parseMs = median(() => JSON.parse(payload))
+  const parsed = JSON.parse(payload)
+  const decodeMs = median(() => toSnapshot(decode(parsed).data, true, 0))
+  const a = toSnapshot(decode(parsed).data, true, 0)
+  const b = { ...a, guests: a.guests.map((g, i) => (i % 50 === 0 ? { ...g, status: "stopped" as const } : g)) }
+  const metrics = new Set<Metric>(["cpu", "mem", "disk", "storage"])
+  const state = diff(undefined, a).state
+  let thresholds = evaluate(defaultPolicy, new Map(), measure(a, metrics), metrics, 0).states
+  const detectMs = median(() => {
+    diff(state, b)
+    thresholds = evaluate(defaultPolicy, thresholds, measure(b, metrics), metrics, 1).states
+  })
+  out(`- JSON.parse of the PVE payload (${(payload.length / 1e6).toFixed(1)} MB): ${parseMs.toFixed(1)} ms`)
+  out(`- diff + thresholds on the decoded snapshot: ${detectMs.toFixed(1)} ms`)
+  out(`- (for reference) decoding the payload with its schema into a snapshot: ${decodeMs.toFixed(1)} ms`)
+  out()
+  out(`Ratio (diff + thresholds)/JSON.parse = ${(detectMs / parseMs).toFixed(2)} (goal ≤ 1)`)
+  out()
+}
+
+const main = async () => {
+  const started = Date.now()
+  out("# vigil benchmarks")
+  out()
+  out(`Machine: ${Os.cpus()[0]?.model} × ${Os.cpus().length}, ${(Os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`)
+  out("Command: `npm run bench` (bench/run.ts). Each server runs as its own process; CPU and RSS are read from /proc for that process.")
+  out("Clients run in 4 separate processes; they count frames and read the sender's timestamp from every 20th only, and their own CPU is reported beside each run.")
+  out("Caveat: on a 2-core machine the 4 client processes use more CPU than the cores give (see 'clients' per run), so the fan-out")
+  out("figures measure a starved machine; deliveries counted in a run can include the previous run's backlog (delivered > expected).")
+  out()
+  pollCost()
+  await ingest()
+  await fanout()
+  await connections()
+  out(`Total time: ${Math.round((Date.now() - started) / 1000)} s.`)
+  process.exit(0)
+}
+
+main()
