@@ -24,10 +24,13 @@ export interface AppConfigShape {
   readonly maxBodyBytes: number
   /** Latest events a new stream without a resume point starts with. */
   readonly streamBackfill: number
-  /** Events a subscriber may have queued before it is cut off as too slow. */
+  /**
+   * Events a WebSocket or internal subscriber may have queued before it is cut off as too slow;
+   * also how many live events a replaying subscriber may have held back before it re-reads the store.
+   */
   readonly subscriberBuffer: number
-  /** Bytes a WebSocket may have unsent in its socket before it is cut off as too slow. */
-  readonly wsMaxBufferedBytes: number
+  /** Bytes an SSE or WebSocket client may have left untaken before it is cut off as too slow. */
+  readonly maxBufferedBytes: number
   readonly sseKeepAlive: Duration.Duration
   readonly sseRetry: Duration.Duration
   readonly wsPingInterval: Duration.Duration
@@ -65,7 +68,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
     Config.withDefault(50)
   ),
   subscriberBuffer: positiveInt("VIGIL_SUBSCRIBER_BUFFER", 4096),
-  wsMaxBufferedBytes: positiveInt("VIGIL_WS_MAX_BUFFERED_BYTES", 4 * 1024 * 1024),
+  maxBufferedBytes: positiveInt("VIGIL_MAX_BUFFERED_BYTES", 4 * 1024 * 1024),
   sseKeepAlive: Config.duration("VIGIL_SSE_KEEPALIVE").pipe(Config.withDefault(Duration.seconds(15))),
   sseRetry: Config.duration("VIGIL_SSE_RETRY").pipe(Config.withDefault(Duration.seconds(2))),
   wsPingInterval: Config.duration("VIGIL_WS_PING_INTERVAL").pipe(Config.withDefault(Duration.seconds(30))),

@@ -3,8 +3,10 @@
  *
  * `publish` persists, then publishes (through the EventStore writer). `subscribe` replays from
  * the store everything after a sequence and then follows live, with no gap and no duplicate at
- * the seam: it registers with the Hub *before* reading the backlog, and drops live events the
- * backlog already delivered. `signal` carries ephemeral messages (heartbeats) that take no
+ * the seam: it attaches to the Hub *before* reading the backlog; the Hub holds live events back
+ * until the replay has caught up and then hands over only those the backlog did not deliver
+ * (`Hub.goLive`). If more than a buffer's worth arrives meanwhile, the replay simply reads the
+ * store further: every published event was committed first. `signal` carries ephemeral messages (heartbeats) that take no
  * sequence and are never stored.
  */
 import * as Chunk from "effect/Chunk"
@@ -12,11 +14,11 @@ import * as Effect from "effect/Effect"
 import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { type NewEvent, StoredEvent } from "../domain/Event.js"
+import type { NewEvent } from "../domain/Event.js"
 import type { EventFilter } from "../domain/EventFilter.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { EventStore, StoreUnavailable } from "../store/EventStore.js"
-import { type Delivery, Hub, Signal, type SubscriptionEnded, type Transport } from "./Hub.js"
+import { type Delivery, Hub, Signal, type Sink, type SubscriptionEnded, type Transport } from "./Hub.js"
 
 /** Events read from the store per query while replaying. */
 const replayPage = 500
@@ -45,6 +47,9 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
 
     const storeError = (error: { readonly message: string }) => new StoreUnavailable({ reason: error.message })
 
+    const readPage = (filter: EventFilter, cursor: number) =>
+      repo.after(filter, cursor, replayPage).pipe(Effect.mapError(storeError))
+
     /**
      * If retention deleted events the subscriber asked for, a `gap` signal says so (with the first
      * sequence still held) before the replay starts.
@@ -63,6 +68,10 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
         )
       }).pipe(Effect.mapError(storeError))
 
+    /**
+     * A subscription read as a Stream: the backlog page by page as the reader pulls, then live
+     * from the subscriber's mailbox.
+     */
     const subscribe = (
       filter: EventFilter,
       options: SubscribeOptions
@@ -74,31 +83,47 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
         if (after === undefined) return live
 
         let cursor = after
-        // One page of backlog; when the backlog is exhausted either go live, or, if the mailbox
-        // overflowed meanwhile, drop what it holds and keep reading the store (nothing is lost:
-        // every published event was committed first).
-        const nextPage = Effect.gen(function*() {
-          const page = yield* repo.after(filter, cursor, replayPage).pipe(Effect.mapError(storeError))
+        const nextPage = Effect.suspend(() => readPage(filter, cursor)).pipe(Effect.map((page) => {
           if (page.length > 0) cursor = page[page.length - 1]!.sequence
-          if (page.length === replayPage) return [page, Option.some(undefined)] as const
-          if (!subscriber.missed) {
-            subscriber.replaying = false
-            return [page, Option.none()] as const
-          }
-          subscriber.missed = false
-          yield* subscriber.mailbox.clear.pipe(Effect.ignore)
-          return [page, Option.some(undefined)] as const
-        })
-        const backlog = Stream.paginateChunkEffect(undefined, () =>
-          Effect.map(nextPage, ([page, next]) => [Chunk.unsafeFromArray<Delivery>(page), next] as const))
+          const more = page.length === replayPage || !hub.goLive(subscriber, cursor)
+          return [Chunk.unsafeFromArray<Delivery>(page), more ? Option.some(undefined) : Option.none()] as const
+        }))
+        const backlog = Stream.paginateChunkEffect(undefined, () => nextPage)
         const gap = yield* gapNotice(after)
         const head = Option.match(gap, { onNone: () => Stream.empty, onSome: Stream.make })
-        const afterReplay = live.pipe(
-          Stream.filter((d) => !(d instanceof StoredEvent) || d.sequence > cursor)
-        )
-        return head.pipe(Stream.concat(backlog), Stream.concat(afterReplay))
+        return head.pipe(Stream.concat(backlog), Stream.concat(live))
       }))
 
-    return { publish, publishOne, signal, subscribe, subscriberCounts: hub.countByTransport } as const
+    /**
+     * A subscription pushed into a sink, for transports that write straight to the client (SSE):
+     * attaches at once, replays what follows `after` (waiting for `room` between pages, so a long
+     * backlog is read no faster than the client takes it), then leaves the sink to the Hub. The
+     * effect completes when the subscriber is live; `detach` ends the subscription.
+     */
+    const follow = (
+      filter: EventFilter,
+      after: number | undefined,
+      transport: Transport,
+      sink: Sink & { readonly room: Effect.Effect<void> }
+    ) => {
+      const subscription = hub.attach(filter, transport, sink, after !== undefined)
+      const replay = after === undefined ? Effect.void : Effect.gen(function*() {
+        const gap = yield* gapNotice(after)
+        if (Option.isSome(gap)) sink.signal(gap.value)
+        let cursor = after
+        while (true) {
+          const page = yield* readPage(filter, cursor)
+          if (page.length > 0) {
+            cursor = page[page.length - 1]!.sequence
+            sink.events(page)
+            yield* sink.room
+          }
+          if (page.length < replayPage && hub.goLive(subscription, cursor)) return
+        }
+      })
+      return { replay, detach: () => hub.detach(subscription) }
+    }
+
+    return { publish, publishOne, signal, subscribe, follow, subscriberCounts: hub.countByTransport } as const
   })
 }) {}

@@ -1,12 +1,16 @@
 /**
- * Live fan-out: every subscriber has its own bounded mailbox, and publishing is a synchronous
- * loop that offers to each one. Nobody waits for anybody: a subscriber whose mailbox is full is
- * ended with `SubscriberLagged` (it resumes from the store with its last sequence), so one slow
- * reader never slows the writer or the other readers.
+ * Live fan-out: publishing is a synchronous loop that hands each commit to every subscriber's
+ * sink. Nobody waits for anybody: a subscriber already a full buffer behind is ended with
+ * `SubscriberLagged` (it resumes from the store with its last sequence), so one slow reader never
+ * slows the writer or the other readers.
+ *
+ * A sink is whatever fits the transport: a Mailbox read as a Stream (WebSocket, internal
+ * consumers), or the SSE response body itself, which writes the commit's pre-rendered frames
+ * with no fiber or queue per connection (see SseBody).
  *
  * Why not an Effect `PubSub`: a bounded PubSub makes the publisher wait for the slowest
  * subscriber, and an unbounded one lets a stalled subscriber grow without limit. Per-subscriber
- * mailboxes give each reader its own bound and its own fate.
+ * sinks give each reader its own bound and its own fate.
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -63,39 +67,64 @@ export type SubscriptionEnded = SubscriberLagged | ServerShuttingDown
 
 export type Transport = "sse" | "ws" | "internal"
 
-export interface Subscriber {
+/**
+ * Where a subscriber's messages go. The Hub calls these synchronously from `publish`; a sink
+ * must not block. `events` receives only events that match the subscriber's filter, in sequence
+ * order, one commit at a time (the very array published when every event matched, so a sink can
+ * cache what it derives from a commit).
+ */
+export interface Sink {
+  readonly events: (events: ReadonlyArray<StoredEvent>) => void
+  readonly signal: (signal: Signal) => void
+  /** The subscription is over (after what the sink already has); the sink says so to its client. */
+  readonly end: (reason: SubscriptionEnded) => void
+  /** True when the client is a full buffer behind: the next commit cuts it off. */
+  readonly isBehind: () => boolean
+}
+
+export interface Subscription {
   readonly filter: EventFilter
   readonly transport: Transport
-  readonly mailbox: Mailbox.ReadonlyMailbox<Delivery, SubscriptionEnded>
+  readonly sink: Sink
   /**
-   * While true the subscriber is still replaying from the store, so a full mailbox means "read
-   * the store again", not "cut off": the bus sets `missed` and keeps it subscribed.
+   * While the subscriber replays from the store, live events matching it are held here instead
+   * of reaching the sink; `goLive` hands over those the replay did not already deliver.
+   * Undefined once live.
    */
-  replaying: boolean
+  held: Array<StoredEvent> | undefined
+  /** More than a buffer's worth arrived while replaying: what was held is dropped, read the store again. */
   missed: boolean
 }
 
-interface Entry extends Subscriber {
-  readonly mailbox: Mailbox.Mailbox<Delivery, SubscriptionEnded>
+/** A subscriber whose sink is a Mailbox, read as a Stream (WebSocket sessions, internal consumers). */
+export interface MailboxSubscription extends Subscription {
+  readonly mailbox: Mailbox.ReadonlyMailbox<Delivery, SubscriptionEnded>
+}
+
+/** The events of `events` that match, without copying when all of them do. */
+const matching = (filter: EventFilter, events: ReadonlyArray<StoredEvent>): ReadonlyArray<StoredEvent> => {
+  let out: Array<StoredEvent> | undefined
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!
+    if (matches(filter, event)) {
+      out?.push(event)
+    } else if (out === undefined) {
+      out = events.slice(0, i)
+    }
+  }
+  return out ?? events
 }
 
 export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
   effect: Effect.gen(function*() {
     const { subscriberBuffer } = yield* AppConfig
-    const entries = new Set<Entry>()
+    const entries = new Set<Subscription>()
     let closed = false
 
-    const overflow = (entry: Entry) => {
-      if (entry.replaying) {
-        entry.missed = true
-        return
-      }
+    const cutOff = (entry: Subscription) => {
       entries.delete(entry)
-      entry.mailbox.unsafeDone(Exit.fail(new SubscriberLagged({ buffered: subscriberBuffer })))
+      entry.sink.end(new SubscriberLagged({ buffered: subscriberBuffer }))
     }
-
-    /** True when the subscriber already holds its whole buffer's worth of undelivered messages. */
-    const isBehind = (entry: Entry) => Option.getOrElse(entry.mailbox.unsafeSize(), () => 0) >= subscriberBuffer
 
     /**
      * Offers committed events, in sequence order, to every subscriber whose filter they match.
@@ -105,46 +134,96 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
      */
     const publish = (events: ReadonlyArray<StoredEvent>): void => {
       for (const entry of entries) {
-        if (entry.missed) continue
-        if (isBehind(entry)) {
-          overflow(entry)
+        const held = entry.held
+        if (held !== undefined) {
+          if (entry.missed) continue
+          for (const event of matching(entry.filter, events)) held.push(event)
+          if (held.length > subscriberBuffer) {
+            entry.missed = true
+            entry.held = []
+          }
           continue
         }
-        for (const event of events) {
-          if (matches(entry.filter, event)) entry.mailbox.unsafeOffer(event)
+        if (entry.sink.isBehind()) {
+          cutOff(entry)
+          continue
         }
+        const mine = matching(entry.filter, events)
+        if (mine.length > 0) entry.sink.events(mine)
       }
     }
 
     /** Offers an ephemeral signal to every subscriber (signals are not filtered by event filters). */
     const signal = (signal: Signal): void => {
       for (const entry of entries) {
-        if (entry.missed) continue
-        if (isBehind(entry)) overflow(entry)
-        else entry.mailbox.unsafeOffer(signal)
+        if (entry.held === undefined && entry.sink.isBehind()) cutOff(entry)
+        else entry.sink.signal(signal)
       }
     }
 
-    /** Adds a subscriber for the life of the scope. After `closeAll`, it ends at once. */
+    /**
+     * Adds a subscriber until `detach`. When `replaying`, live events are held until `goLive`.
+     * After `closeAll`, the sink is ended at once.
+     */
+    const attach = (filter: EventFilter, transport: Transport, sink: Sink, replaying: boolean): Subscription => {
+      const entry: Subscription = { filter, transport, sink, held: replaying ? [] : undefined, missed: false }
+      if (closed) sink.end(new ServerShuttingDown())
+      else entries.add(entry)
+      return entry
+    }
+
+    const detach = (entry: Subscription): void => {
+      entries.delete(entry)
+    }
+
+    /**
+     * Ends a replay that has read the store up to `cursor`. If live events overflowed meanwhile,
+     * answers false: the held ones are gone, read the store again from `cursor`. Otherwise hands
+     * the sink the held events past `cursor` (the replay delivered the others) and answers true:
+     * from now on commits reach the sink directly.
+     */
+    const goLive = (entry: Subscription, cursor: number): boolean => {
+      if (entry.missed) {
+        entry.missed = false
+        entry.held = []
+        return false
+      }
+      const held = entry.held ?? []
+      entry.held = undefined
+      const pending = held.filter((event) => event.sequence > cursor)
+      if (pending.length > 0) entry.sink.events(pending)
+      return true
+    }
+
+    /** A subscriber read as a Stream through its own Mailbox, attached for the life of the scope. */
     const register = (
       filter: EventFilter,
       transport: Transport,
       replaying: boolean
-    ): Effect.Effect<Subscriber, never, Scope.Scope> =>
+    ): Effect.Effect<MailboxSubscription, never, Scope.Scope> =>
       Effect.acquireRelease(
         Effect.map(Mailbox.make<Delivery, SubscriptionEnded>(), (mailbox) => {
-          const entry: Entry = { filter, transport, mailbox, replaying, missed: false }
-          if (closed) mailbox.unsafeDone(Exit.fail(new ServerShuttingDown()))
-          else entries.add(entry)
-          return entry
+          const sink: Sink = {
+            events: (events) => {
+              for (const event of events) mailbox.unsafeOffer(event)
+            },
+            signal: (signal) => {
+              mailbox.unsafeOffer(signal)
+            },
+            end: (reason) => {
+              mailbox.unsafeDone(Exit.fail(reason))
+            },
+            isBehind: () => Option.getOrElse(mailbox.unsafeSize(), () => 0) >= subscriberBuffer
+          }
+          return Object.assign(attach(filter, transport, sink, replaying), { mailbox })
         }),
-        (entry) => Effect.sync(() => entries.delete(entry as Entry))
+        (entry) => Effect.sync(() => detach(entry))
       )
 
     /** Ends every subscription with ServerShuttingDown, after what each has already buffered. */
     const closeAll = Effect.sync(() => {
       closed = true
-      for (const entry of entries) entry.mailbox.unsafeDone(Exit.fail(new ServerShuttingDown()))
+      for (const entry of entries) entry.sink.end(new ServerShuttingDown())
       entries.clear()
     })
 
@@ -154,6 +233,16 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
       return counts
     }
 
-    return { publish, signal, register, closeAll, countByTransport, size: () => entries.size } as const
+    return {
+      publish,
+      signal,
+      attach,
+      detach,
+      goLive,
+      register,
+      closeAll,
+      countByTransport,
+      size: () => entries.size
+    } as const
   })
 }) {}

@@ -6,6 +6,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Either from "effect/Either"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as Duration from "effect/Duration"
@@ -21,7 +22,7 @@ import { VigilApi } from "./Api.js"
 import { BadRequest, storeUnavailable } from "./ApiErrors.js"
 import { EventsRejected, IngestResponse, maxEventsPerRequest } from "./EventsApi.js"
 import { readJsonBody } from "./JsonBody.js"
-import { sseResponse } from "./SseResponse.js"
+import { SseStreams } from "./SseResponse.js"
 import { webSocketSession } from "./WebSocketSession.js"
 
 type ItemResult = (typeof IngestResponse.Type)["results"][number]
@@ -43,6 +44,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
     const config = yield* AppConfig
     const access = yield* AccessConfig
     const limiter = yield* RateLimiter.RateLimiter
+    const sse = yield* SseStreams
 
     /**
      * Where a stream starts: after `Last-Event-ID` (header, which wins) or `last_event_id`; with
@@ -183,7 +185,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
           const user = yield* CurrentUser
           const filter = makeFilter(urlParams, user.name)
           const after = yield* startingPoint(filter, request.headers["last-event-id"], urlParams)
-          return yield* sseResponse(filter, after, user)
+          return yield* sse.respond(filter, after, user)
         }))
       .handle("websocket", ({ request, urlParams }) =>
         Effect.gen(function*() {
@@ -194,4 +196,4 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
         }).pipe(
           Effect.catchTag("RequestError", (error) => new BadRequest({ message: `not a WebSocket upgrade: ${error.message}` }))
         ))
-  }))
+  })).pipe(Layer.provide(SseStreams.Default))

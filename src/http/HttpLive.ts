@@ -6,6 +6,7 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Effect from "effect/Effect"
@@ -60,7 +61,14 @@ const cors = Layer.unwrapEffect(
       }))
 )
 
+/**
+ * No request span for the event streams: a span that lasts as long as a connection (hours) tells
+ * nothing, and its attributes would be most of what an idle stream costs in memory.
+ */
+const isEventStream = (request: HttpServerRequest.HttpServerRequest) => request.url.startsWith("/api/v1/events/stream") || request.url.startsWith("/api/v1/events/ws")
+
 export const HttpLive = HttpApiBuilder.serve().pipe(
+  HttpMiddleware.withTracerDisabledWhen(isEventStream),
   Layer.provide(securityHeaders),
   Layer.provide(cors),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),

@@ -83,7 +83,7 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
               yield* write(d.wsMessage)
               if (d instanceof StoredEvent) lastSequence = d.sequence
             }
-            if (rawSocket.writableLength > config.wsMaxBufferedBytes) {
+            if (rawSocket.writableLength > config.maxBufferedBytes) {
               return yield* new SubscriberLagged({ buffered: rawSocket.writableLength })
             }
           })

@@ -35,6 +35,20 @@ describe("GET /api/v1/events/stream (SSE)", () => {
       )
     }))
 
+  it.scopedLive("keeps an idle connection alive with a comment frame, one timer for every connection", () =>
+    Effect.gen(function*() {
+      const vigil = yield* startVigil({ VIGIL_SSE_KEEPALIVE: "100 millis" })
+      const text = yield* Effect.promise(async () => {
+        const response = await fetch(`${vigil.url}/api/v1/events/stream?backfill=0`)
+        const reader = response.body!.getReader()
+        let text = ""
+        while (!text.includes(": keepalive\n\n")) text += new TextDecoder().decode((await reader.read()).value)
+        await reader.cancel()
+        return text
+      })
+      expect(text).toMatch(/^retry: \d+\n\nevent: connected\n.*\n\nevent: heartbeat\n.*\n\n: keepalive\n\n$/)
+    }))
+
   it.scopedLive("without a resume point, starts with the latest events (backfill), so curl shows what just happened", () =>
     Effect.gen(function*() {
       const vigil = yield* startVigil({ VIGIL_STREAM_BACKFILL: "3" })
@@ -95,7 +109,7 @@ describe("GET /api/v1/events/stream (SSE)", () => {
 
   it.scopedLive("a stalled client is cut off with a lagged frame while 50 others receive everything", () =>
     Effect.gen(function*() {
-      const vigil = yield* startVigil({ VIGIL_SUBSCRIBER_BUFFER: "32" })
+      const vigil = yield* startVigil({ VIGIL_MAX_BUFFERED_BYTES: "262144" })
       const clients = Array.from({ length: 50 }, () => openSse(vigil.url, "?backfill=0"))
       yield* waitUntil("50 clients connected", () => clients.every((c) => c.named.some((n) => n.name === "connected")))
 

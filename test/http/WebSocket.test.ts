@@ -72,7 +72,7 @@ describe("GET /api/v1/events/ws (WebSocket)", () => {
 
   it.scopedLive("a client that stops reading is cut off with lagged (4001) while others receive everything", () =>
     Effect.gen(function*() {
-      const vigil = yield* startVigil({ VIGIL_WS_MAX_BUFFERED_BYTES: "65536" })
+      const vigil = yield* startVigil({ VIGIL_MAX_BUFFERED_BYTES: "65536" })
       const healthy = Array.from({ length: 10 }, () => openWs(vigil.url, "?backfill=0"))
       const stalled = openWs(vigil.url, "?backfill=0")
       yield* Effect.promise(() => Promise.all([...healthy, stalled].map((c) => c.opened)))
