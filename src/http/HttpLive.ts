@@ -5,12 +5,20 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
+import * as Etag from "@effect/platform/Etag"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpPlatform from "@effect/platform/HttpPlatform"
+import type * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Path from "@effect/platform/Path"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import { AccessConfig } from "../access/AccessConfig.js"
 import { AuthLive } from "../access/Auth.js"
 import { AppConfig } from "../AppConfig.js"
@@ -67,7 +75,27 @@ const cors = Layer.unwrapEffect(
  */
 const isEventStream = (request: HttpServerRequest.HttpServerRequest) => request.url.startsWith("/api/v1/events/stream") || request.url.startsWith("/api/v1/events/ws")
 
-export const HttpLive = HttpApiBuilder.serve().pipe(
+/**
+ * `HttpApiBuilder.serve()`, except that requests run with only the services the platform itself
+ * uses while answering (HttpRouter's DefaultServices). The handlers took what they need from the
+ * full context when their groups were built; copying every service of the application into each
+ * request's context (the platform copies it on every `provideService` of the request pipeline)
+ * was most of what a long-lived stream connection held in memory.
+ */
+const serve = Layer.scopedDiscard(Effect.gen(function*() {
+  const app = yield* HttpApiBuilder.httpApp
+  const server = yield* HttpServer.HttpServer
+  yield* server.serve(app).pipe(Effect.mapInputContext((context: Context.Context<HttpRouter.HttpRouter.DefaultServices | Scope.Scope>) =>
+    Context.make(Scope.Scope, Context.get(context, Scope.Scope)).pipe(
+      Context.add(HttpPlatform.HttpPlatform, Context.get(context, HttpPlatform.HttpPlatform)),
+      Context.add(Etag.Generator, Context.get(context, Etag.Generator)),
+      Context.add(FileSystem.FileSystem, Context.get(context, FileSystem.FileSystem)),
+      Context.add(Path.Path, Context.get(context, Path.Path))
+    )
+  ))
+})).pipe(Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]))
+
+export const HttpLive = serve.pipe(
   HttpMiddleware.withTracerDisabledWhen(isEventStream),
   Layer.provide(securityHeaders),
   Layer.provide(cors),
