@@ -101,7 +101,8 @@ export const diff = (previous: WatchState | undefined, snapshot: Snapshot): {
       changes.push({ _tag: "GuestStarted", guest: remember(g, false), wasCrashed: before.crashed })
       crashed = false
     }
-    guests.set(key, remember(g, crashed))
+    const unchanged = before.status === g.status && before.node === g.node && before.name === g.name && before.crashed === crashed
+    guests.set(key, unchanged ? before : remember(g, crashed))
   }
   for (const [key, before] of previous.guests) {
     if (!guests.has(key)) changes.push({ _tag: "GuestRemoved", guest: before })

@@ -346,9 +346,12 @@ export const evaluate = (
     })
   }
   for (const m of measurements) {
-    seen.add(m.key)
-    const before = states.get(m.key)?.state ?? clear
+    const known = states.get(m.key)
+    if (known !== undefined) seen.add(m.key)
+    const before = known?.state ?? clear
     const rule = ruleFor(policy, m)
+    // The common case, tens of thousands of times per poll: nothing pending and nothing crossed.
+    if (before === clear && rule !== undefined && triggered(rule, m.value) < 0) continue
     if (rule === undefined) {
       if (before.level >= 0) record(policy.rules[m.metric], m, before, undefined)
       else next.delete(m.key)
