@@ -221,6 +221,8 @@ const fanout = async () => {
     const server = await make()
     const clients = await startClients(server.name.startsWith("socket") ? "socketio" : "sse", server.streamUrl, clientsPerServer)
     await sleep(500)
+    // Warm-up (not counted): the first seconds of any server include its JIT compiling the hot path.
+    await runRate(server, clients, clientsPerServer, 100, 3)
     const latency = await runRate(server, clients, clientsPerServer, 100, 8)
     const sat = []
     // Up the rate until a run misses events or its p99 passes 1 s; higher rates would only pile up.
@@ -433,6 +435,10 @@ const main = async () => {
     if (only.length === 0 || only.includes(name)) await section()
   }
   out(`Total time: ${Math.round((Date.now() - started) / 1000)} s.`)
+  if (only.length === 0) {
+    out()
+    out(readFileSync(Path.join(root, "bench", "HISTORY.md"), "utf8").trimEnd())
+  }
   process.exit(0)
 }
 

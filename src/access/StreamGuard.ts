@@ -3,7 +3,6 @@
  * only while the token stays valid. Revoking a token here ends its streams at once; a revocation
  * made elsewhere (the CLI, another instance) or an expiry is seen at the next recheck.
  */
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -19,11 +18,10 @@ export class TooManyStreams extends Schema.TaggedError<TooManyStreams>()(
 ) {}
 
 export class StreamGuard extends Effect.Service<StreamGuard>()("vigil/StreamGuard", {
-  effect: Effect.gen(function*() {
+  scoped: Effect.gen(function*() {
     const { maxStreamsPerToken, recheck } = yield* AccessConfig
     const tokens = yield* Tokens
     const open = new Map<string, number>()
-    const revocations = new Map<string, Set<Deferred.Deferred<void>>>()
 
     /**
      * Counts a stream against its token, refusing one too many; the returned effect releases it
@@ -47,33 +45,56 @@ export class StreamGuard extends Effect.Service<StreamGuard>()("vigil/StreamGuar
       })
     }
 
-    /** Completes when the user's token stops being valid; never, when there is no token. */
-    const lost = (user: User): Effect.Effect<void> => {
-      const id = user.tokenId
-      if (id === undefined) return Effect.never
-      const polled = tokens.stillValid(id).pipe(
-        Effect.orElseSucceed(() => true),
-        Effect.repeat({ schedule: Schedule.spaced(recheck), while: (valid) => valid }),
-        Effect.asVoid
-      )
-      const told = Effect.acquireUseRelease(
-        Effect.map(Deferred.make<void>(), (d) => {
-          if (!revocations.has(id)) revocations.set(id, new Set())
-          revocations.get(id)!.add(d)
-          return d
-        }),
-        Deferred.await,
-        (d) => Effect.sync(() => revocations.get(id)?.delete(d))
-      )
-      return Effect.raceFirst(polled, told)
+    /** Per token with open streams: what to call when it stops being valid. */
+    const watchers = new Map<string, Set<() => void>>()
+
+    const fire = (tokenId: string) => {
+      const callbacks = watchers.get(tokenId)
+      if (callbacks === undefined) return
+      watchers.delete(tokenId)
+      for (const callback of callbacks) callback()
     }
 
-    /** Ends, at once, every stream this instance has open with the token. */
-    const revoked = (tokenId: string) =>
-      Effect.sync(() => {
-        for (const d of revocations.get(tokenId) ?? []) Deferred.unsafeDone(d, Effect.void)
+    // One recheck for all streams: each token with open streams is looked up once per interval,
+    // however many streams it has. A token unreadable for a moment (store error) counts as valid.
+    const recheckAll = Effect.suspend(() =>
+      Effect.forEach([...watchers.keys()], (tokenId) =>
+        tokens.stillValid(tokenId).pipe(
+          Effect.orElseSucceed(() => true),
+          Effect.map((valid) => {
+            if (!valid) fire(tokenId)
+          })
+        ), { discard: true })
+    )
+    yield* recheckAll.pipe(Effect.repeat(Schedule.spaced(recheck)), Effect.forkScoped)
+
+    /**
+     * Calls `onLost` once when the user's token stops being valid (revoked here at once, otherwise
+     * at the next recheck); never when there is no token. Answers a function that cancels the watch.
+     */
+    const watch = (user: User, onLost: () => void): () => void => {
+      const id = user.tokenId
+      if (id === undefined) return () => {}
+      let callbacks = watchers.get(id)
+      if (callbacks === undefined) watchers.set(id, callbacks = new Set())
+      callbacks.add(onLost)
+      return () => {
+        const current = watchers.get(id)
+        current?.delete(onLost)
+        if (current?.size === 0) watchers.delete(id)
+      }
+    }
+
+    /** Completes when the user's token stops being valid; never, when there is no token. */
+    const lost = (user: User): Effect.Effect<void> =>
+      Effect.async<void>((resume) => {
+        const cancel = watch(user, () => resume(Effect.void))
+        return Effect.sync(cancel)
       })
 
-    return { admit, lost, revoked } as const
+    /** Ends, at once, every stream this instance has open with the token. */
+    const revoked = (tokenId: string) => Effect.sync(() => fire(tokenId))
+
+    return { admit, watch, lost, revoked } as const
   })
 }) {}

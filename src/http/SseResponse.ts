@@ -8,8 +8,8 @@
  * (store error) or `revoked` (its token no longer grants access).
  *
  * Per connection there is only the response body (SseBody, which the Hub writes to) and, while it
- * replays a backlog or holds a token that could be revoked, one fiber. The keep-alive is one timer
- * for all connections.
+ * replays a backlog, one fiber. The keep-alive is one timer for all connections, and tokens are
+ * rechecked once per token (StreamGuard.watch), not once per stream.
  */
 import * as Sse from "@effect/experimental/Sse"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -54,8 +54,8 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
         body.signal(yield* heartbeats.hubSignal)
 
         const { detach, replay } = bus.follow(filter, after, "sse", body)
-        // The connection's background work: the replay, and watching its token. A fiber is
-        // forgotten once done, so an idle connection holds none.
+        // The replay runs in the background; its fiber is forgotten once done, so an idle
+        // connection holds none.
         const working = new Set<Fiber.RuntimeFiber<void>>()
         const background = (effect: Effect.Effect<void>) => {
           const fiber = run(effect)
@@ -67,13 +67,12 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
             Effect.catchAll((error) => Effect.sync(() => body.finish("unavailable", `event store unavailable: ${error.reason}`)))
           ))
         }
-        if (user.tokenId !== undefined) {
-          background(Effect.andThen(guard.lost(user), () => body.finish("revoked", "the token was revoked or has expired")))
-        }
+        const unwatch = guard.watch(user, () => body.finish("revoked", "the token was revoked or has expired"))
         open.add(body)
         body.once("close", () => {
           open.delete(body)
           detach()
+          unwatch()
           run(Effect.andThen(Fiber.interruptAll(working), release))
         })
 

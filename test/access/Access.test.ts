@@ -127,11 +127,13 @@ describe("authentication and scopes", () => {
 
       // A revocation made outside this process (the CLI) is seen at the next recheck.
       const other = yield* vigil.use(Effect.flatMap(Tokens, (tokens) => tokens.create({ user: "eve", scopes: ["read"] })))
-      const sse2 = openSse(vigil.url, `?access_token=${other.token}`)
-      yield* waitUntil("connected", () => sse2.named.length > 0)
+      // Two streams on one token: one recheck of the token ends both.
+      const [sse2, sse3] = [openSse(vigil.url, `?access_token=${other.token}`), openSse(vigil.url, `?access_token=${other.token}`)]
+      yield* waitUntil("connected", () => sse2.named.length > 0 && sse3.named.length > 0)
       yield* vigil.use(Effect.flatMap(Tokens, (tokens) => tokens.revoke(other.info.id)))
-      yield* waitUntil("ended at the recheck", () => sse2.named.some((n) => n.name === "revoked"), 5000)
+      yield* waitUntil("ended at the recheck", () => [sse2, sse3].every((c) => c.named.some((n) => n.name === "revoked")), 5000)
       sse2.close()
+      sse3.close()
     }))
 
   it.scopedLive("limits ingest per token (429 with Retry-After) and open streams per token (429)", () =>
