@@ -94,6 +94,12 @@ export interface Subscription {
   held: Array<StoredEvent> | undefined
   /** More than a buffer's worth arrived while replaying: what was held is dropped, read the store again. */
   missed: boolean
+  /**
+   * Where the replay ended: events at or below it were delivered by the replay. A replay can read
+   * an event that is committed but not yet published here (the writer publishes after its commit
+   * returns; on PostgreSQL the tailer publishes later still), so this holds after going live too.
+   */
+  replayedThrough: number
 }
 
 /** A subscriber whose sink is a Mailbox, read as a Stream (WebSocket sessions, internal consumers). */
@@ -101,12 +107,15 @@ export interface MailboxSubscription extends Subscription {
   readonly mailbox: Mailbox.ReadonlyMailbox<Delivery, SubscriptionEnded>
 }
 
-/** The events of `events` that match, without copying when all of them do. */
-const matching = (filter: EventFilter, events: ReadonlyArray<StoredEvent>): ReadonlyArray<StoredEvent> => {
+/**
+ * The events of `events` after `through` that match, without copying when all of them do.
+ * `events` is in sequence order.
+ */
+const matching = (filter: EventFilter, through: number, events: ReadonlyArray<StoredEvent>): ReadonlyArray<StoredEvent> => {
   let out: Array<StoredEvent> | undefined
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!
-    if (matches(filter, event)) {
+    if (event.sequence > through && matches(filter, event)) {
       out?.push(event)
     } else if (out === undefined) {
       out = events.slice(0, i)
@@ -137,7 +146,7 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
         const held = entry.held
         if (held !== undefined) {
           if (entry.missed) continue
-          for (const event of matching(entry.filter, events)) held.push(event)
+          for (const event of matching(entry.filter, entry.replayedThrough, events)) held.push(event)
           if (held.length > subscriberBuffer) {
             entry.missed = true
             entry.held = []
@@ -148,7 +157,7 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
           cutOff(entry)
           continue
         }
-        const mine = matching(entry.filter, events)
+        const mine = matching(entry.filter, entry.replayedThrough, events)
         if (mine.length > 0) entry.sink.events(mine)
       }
     }
@@ -166,7 +175,7 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
      * After `closeAll`, the sink is ended at once.
      */
     const attach = (filter: EventFilter, transport: Transport, sink: Sink, replaying: boolean): Subscription => {
-      const entry: Subscription = { filter, transport, sink, held: replaying ? [] : undefined, missed: false }
+      const entry: Subscription = { filter, transport, sink, held: replaying ? [] : undefined, missed: false, replayedThrough: 0 }
       if (closed) sink.end(new ServerShuttingDown())
       else entries.add(entry)
       return entry
@@ -190,6 +199,7 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
       }
       const held = entry.held ?? []
       entry.held = undefined
+      entry.replayedThrough = cursor
       const pending = held.filter((event) => event.sequence > cursor)
       if (pending.length > 0) entry.sink.events(pending)
       return true

@@ -92,6 +92,31 @@ layer(TestBackbone({ VIGIL_SUBSCRIBER_BUFFER: "16" }, dialect))(`EventBus on ${d
       expect(Either.isLeft(outcome) && outcome.left._tag).toBe("SubscriberLagged")
     }))
 
+  it.scoped("an event the replay read before it was published reaches the subscriber once", () =>
+    Effect.gen(function*() {
+      // On PostgreSQL another instance's commit is published here only when the tailer reads it,
+      // and even locally the writer publishes after its commit returns: a replay can read events
+      // the Hub has not published yet. Publishing them later must not deliver them twice.
+      const hub = yield* Hub
+      const events = testEvents(3).map((e, i) => new StoredEvent(1000 + i, e, Date.now()))
+      const received: Array<number> = []
+      const sink = {
+        events: (es: ReadonlyArray<StoredEvent>) => {
+          for (const e of es) received.push(e.sequence)
+        },
+        signal: () => {},
+        end: () => {},
+        isBehind: () => false
+      }
+      const subscription = hub.attach(everything, "internal", sink, true)
+      // The replay read 1000 and 1001 from the store (delivered by it, not by the Hub) and goes live.
+      expect(hub.goLive(subscription, 1001)).toBe(true)
+      hub.publish(events.slice(0, 2))
+      hub.publish(events.slice(2))
+      hub.detach(subscription)
+      expect(received).toEqual([1002])
+    }))
+
   it.scoped("signals reach live subscribers and are never stored", () =>
     Effect.gen(function*() {
       const bus = yield* EventBus
