@@ -17,18 +17,22 @@ const burst = (url: string, producers: number, batches: number, size: number, fi
     { concurrency: "unbounded" }
   ).pipe(Effect.map((all) => all.flat(2).sort((a, b) => a - b)))
 
+/** The raw bytes of a stream, as text, up to the first chunk that contains `marker`. */
+const readStreamUntil = (url: string, marker: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(url)
+    const reader = response.body!.getReader()
+    let text = ""
+    while (!text.includes(marker)) text += new TextDecoder().decode((await reader.read()).value)
+    await reader.cancel()
+    return { text, type: response.headers.get("content-type") }
+  })
+
 describe("GET /api/v1/events/stream (SSE)", () => {
   it.scopedLive("opens with retry and a connected frame, then delivers each event with its sequence as id", () =>
     Effect.gen(function*() {
       const vigil = yield* startVigil()
-      const raw = yield* Effect.promise(async () => {
-        const response = await fetch(`${vigil.url}/api/v1/events/stream?last_event_id=0`)
-        const reader = response.body!.getReader()
-        let text = ""
-        while (!text.includes("system.online")) text += new TextDecoder().decode((await reader.read()).value)
-        await reader.cancel()
-        return { text, type: response.headers.get("content-type") }
-      })
+      const raw = yield* readStreamUntil(`${vigil.url}/api/v1/events/stream?last_event_id=0`, "system.online")
       expect(raw.type).toContain("text/event-stream")
       expect(raw.text).toMatch(
         /^retry: \d+\n\nevent: connected\ndata: \{.*\}\n\nevent: heartbeat\ndata: \{"type":"hub".*\}\n\nid: 1\ndata: \{"specversion":"1.0"/
@@ -38,14 +42,7 @@ describe("GET /api/v1/events/stream (SSE)", () => {
   it.scopedLive("keeps an idle connection alive with a comment frame, one timer for every connection", () =>
     Effect.gen(function*() {
       const vigil = yield* startVigil({ VIGIL_SSE_KEEPALIVE: "100 millis" })
-      const text = yield* Effect.promise(async () => {
-        const response = await fetch(`${vigil.url}/api/v1/events/stream?backfill=0`)
-        const reader = response.body!.getReader()
-        let text = ""
-        while (!text.includes(": keepalive\n\n")) text += new TextDecoder().decode((await reader.read()).value)
-        await reader.cancel()
-        return text
-      })
+      const { text } = yield* readStreamUntil(`${vigil.url}/api/v1/events/stream?backfill=0`, ": keepalive\n\n")
       expect(text).toMatch(/^retry: \d+\n\nevent: connected\n.*\n\nevent: heartbeat\n.*\n\n: keepalive\n\n$/)
     }))
 
