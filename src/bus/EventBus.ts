@@ -6,8 +6,9 @@
  * the seam: it attaches to the Hub *before* reading the backlog; the Hub holds live events back
  * until the replay has caught up and then hands over only those the backlog did not deliver
  * (`Hub.goLive`). If more than a buffer's worth arrives meanwhile, the replay simply reads the
- * store further: every published event was committed first. `signal` carries ephemeral messages (heartbeats) that take no
- * sequence and are never stored.
+ * store further: every published event was committed first. `follow` is the same subscription
+ * pushed into a sink instead of read as a Stream. `signal` carries ephemeral messages
+ * (heartbeats) that take no sequence and are never stored.
  */
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -97,8 +98,8 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
     /**
      * A subscription pushed into a sink, for transports that write straight to the client (SSE):
      * attaches at once, replays what follows `after` (waiting for `room` between pages, so a long
-     * backlog is read no faster than the client takes it), then leaves the sink to the Hub. The
-     * effect completes when the subscriber is live; `detach` ends the subscription.
+     * backlog is read no faster than the client takes it), then leaves the sink to the Hub.
+     * `replay` completes when the subscriber is live; `detach` ends the subscription.
      */
     const follow = (
       filter: EventFilter,

@@ -56,16 +56,13 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
         const { detach, replay } = bus.follow(filter, after, "sse", body)
         // The replay runs in the background; its fiber is forgotten once done, so an idle
         // connection holds none.
-        const working = new Set<Fiber.RuntimeFiber<void>>()
-        const background = (effect: Effect.Effect<void>) => {
-          const fiber = run(effect)
-          working.add(fiber)
-          fiber.addObserver(() => working.delete(fiber))
-        }
+        let replaying: Fiber.RuntimeFiber<void> | undefined
         if (after !== undefined) {
-          background(replay.pipe(
+          const fiber = run(replay.pipe(
             Effect.catchAll((error) => Effect.sync(() => body.finish("unavailable", `event store unavailable: ${error.reason}`)))
           ))
+          replaying = fiber
+          fiber.addObserver(() => (replaying = undefined))
         }
         const unwatch = guard.watch(user, () => body.finish("revoked", "the token was revoked or has expired"))
         open.add(body)
@@ -73,7 +70,7 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
           open.delete(body)
           detach()
           unwatch()
-          run(Effect.andThen(Fiber.interruptAll(working), release))
+          run(replaying === undefined ? release : Effect.andThen(Fiber.interrupt(replaying), release))
         })
 
         return HttpServerResponse.raw(body, {
