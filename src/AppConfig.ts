@@ -43,6 +43,8 @@ export interface AppConfigShape {
   readonly shutdownGrace: Duration.Duration
   /** How often the hub sends its own heartbeat (and checks producers' TTLs). */
   readonly heartbeatInterval: Duration.Duration
+  /** How often an instance that is not the leader tries to become it (PostgreSQL only). */
+  readonly leaderRetry: Duration.Duration
   /** How long a producer may stay silent before it is lost, by kind; `*` for the rest. */
   readonly heartbeatTtl: ReadonlyMap<string, Duration.Duration>
 }
@@ -78,6 +80,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   writerMaxBatch: positiveInt("VIGIL_WRITER_MAX_BATCH", 2000),
   shutdownGrace: Config.duration("VIGIL_SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(3))),
   heartbeatInterval: Config.duration("VIGIL_HEARTBEAT_INTERVAL").pipe(Config.withDefault(Duration.millis(2500))),
+  leaderRetry: Config.duration("VIGIL_LEADER_RETRY").pipe(Config.withDefault(Duration.seconds(2))),
   heartbeatTtl: Config.all({
     fallback: Config.duration("VIGIL_HEARTBEAT_TTL").pipe(Config.withDefault(Duration.seconds(30))),
     byKind: Config.string("VIGIL_HEARTBEAT_TTLS").pipe(Config.withDefault("{}"))

@@ -7,11 +7,11 @@
  * steps down by itself. So a new leader takes over within about one retry interval.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { randomUUID } from "node:crypto"
+import { AppConfig } from "../AppConfig.js"
 
 /** The advisory lock key of leadership ("vlea" in ASCII). */
 const leaderLock = 0x766c6561
@@ -19,7 +19,7 @@ const leaderLock = 0x766c6561
 export class Leadership extends Effect.Service<Leadership>()("vigil/Leadership", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const retry = yield* Config.duration("VIGIL_LEADER_RETRY").pipe(Config.withDefault("2 seconds"))
+    const { leaderRetry: retry } = yield* AppConfig
     const instance = randomUUID().slice(0, 8)
     const leader = yield* SubscriptionRef.make(false)
     const shared = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
