@@ -56,14 +56,15 @@ export class StreamGuard extends Effect.Service<StreamGuard>()("vigil/StreamGuar
     }
 
     // One recheck for all streams: each token with open streams is looked up once per interval,
-    // however many streams it has. A token unreadable for a moment (store error) counts as valid.
+    // however many streams it has. A token that cannot be read for a moment (store error, or a
+    // defect) counts as valid and is checked again next time; the loop itself never ends.
     const recheckAll = Effect.suspend(() =>
       Effect.forEach([...watchers.keys()], (tokenId) =>
         tokens.stillValid(tokenId).pipe(
-          Effect.orElseSucceed(() => true),
           Effect.map((valid) => {
             if (!valid) fire(tokenId)
-          })
+          }),
+          Effect.catchAllCause((cause) => Effect.logWarning("could not recheck a token with open streams", cause))
         ), { discard: true })
     )
     yield* recheckAll.pipe(Effect.repeat(Schedule.spaced(recheck)), Effect.forkScoped)

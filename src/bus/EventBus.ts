@@ -98,14 +98,15 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
     /**
      * A subscription pushed into a sink, for transports that write straight to the client (SSE):
      * attaches at once, replays what follows `after` (waiting for `room` between pages, so a long
-     * backlog is read no faster than the client takes it), then leaves the sink to the Hub.
+     * backlog is read no faster than the client takes it, and stopping when `room` says the sink
+     * has ended), then leaves the sink to the Hub.
      * `replay` completes when the subscriber is live; `detach` ends the subscription.
      */
     const follow = (
       filter: EventFilter,
       after: number | undefined,
       transport: Transport,
-      sink: Sink & { readonly room: Effect.Effect<void> }
+      sink: Sink & { readonly room: Effect.Effect<boolean> }
     ) => {
       const subscription = hub.attach(filter, transport, sink, after !== undefined)
       const replay = after === undefined ? Effect.void : Effect.gen(function*() {
@@ -117,7 +118,7 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
           if (page.length > 0) {
             cursor = page[page.length - 1]!.sequence
             sink.events(page)
-            yield* sink.room
+            if (!(yield* sink.room)) return
           }
           if (page.length < replayPage && hub.goLive(subscription, cursor)) return
         }

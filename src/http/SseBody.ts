@@ -58,10 +58,14 @@ export class SseBody extends Readable implements Sink {
     resume?.()
   }
 
-  /** Completes when the client has taken what was written, so a replay reads no further ahead. */
-  readonly room: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.#finished || this.readableLength < this.readableHighWaterMark) return resume(Effect.void)
-    this.#onRoom = () => resume(Effect.void)
+  /**
+   * Completes when the client has taken what was written, so a replay reads no further ahead:
+   * true to go on, false once the stream has ended (nothing more will be written).
+   */
+  readonly room: Effect.Effect<boolean> = Effect.async<boolean>((resume) => {
+    const answer = () => resume(Effect.succeed(!this.#finished))
+    if (this.#finished || this.readableLength < this.readableHighWaterMark) return answer()
+    this.#onRoom = answer
   })
 
   write(bytes: Uint8Array): void {

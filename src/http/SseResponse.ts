@@ -12,7 +12,9 @@
  * rechecked once per token (StreamGuard.watch), not once per stream.
  */
 import * as Sse from "@effect/experimental/Sse"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -44,8 +46,23 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
 
     const retryFrame = encoder.encode(Sse.encoder.write(new Sse.Retry({ duration: config.sseRetry, lastEventId: undefined })))
 
+    const responseOptions = {
+      contentType: "text/event-stream; charset=utf-8",
+      headers: {
+        "cache-control": "no-cache, no-transform",
+        // Tells nginx-style proxies not to buffer the stream.
+        "x-accel-buffering": "no"
+      }
+    } as const
+
     const respond = (filter: EventFilter, after: number | undefined, user: User) =>
       Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        // HEAD (answered by the GET route) gets the stream's headers and no stream: its body would
+        // never be read, so nothing would ever end the subscription.
+        if (request.method === "HEAD") {
+          return HttpServerResponse.empty({ status: 200, headers: { ...responseOptions.headers, "content-type": responseOptions.contentType } })
+        }
         const release = yield* guard.admit(user)
         const body = new SseBody(after, config.maxBufferedBytes)
         body.write(retryFrame)
@@ -66,6 +83,9 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
         }
         const unwatch = guard.watch(user, () => body.finish("revoked", "the token was revoked or has expired"))
         open.add(body)
+        // Ended by the exchange however it ends: the body closes when it has been sent or the
+        // client has gone; the response closes even if the body was never piped to it.
+        NodeHttpServerRequest.toServerResponse(request).once("close", () => body.destroy())
         body.once("close", () => {
           open.delete(body)
           detach()
@@ -73,14 +93,7 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
           run(replaying === undefined ? release : Effect.andThen(Fiber.interrupt(replaying), release))
         })
 
-        return HttpServerResponse.raw(body, {
-          contentType: "text/event-stream; charset=utf-8",
-          headers: {
-            "cache-control": "no-cache, no-transform",
-            // Tells nginx-style proxies not to buffer the stream.
-            "x-accel-buffering": "no"
-          }
-        })
+        return HttpServerResponse.raw(body, responseOptions)
       })
 
     return { respond } as const

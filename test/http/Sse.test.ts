@@ -46,6 +46,18 @@ describe("GET /api/v1/events/stream (SSE)", () => {
       expect(text).toMatch(/^retry: \d+\n\nevent: connected\n.*\n\nevent: heartbeat\n.*\n\n: keepalive\n\n$/)
     }))
 
+  it.scopedLive("answers HEAD with the stream's headers and opens no subscription", () =>
+    Effect.gen(function*() {
+      const vigil = yield* startVigil()
+      yield* postEvents(vigil.url, Array.from({ length: 20 }, () => cloudEvent()))
+      for (const query of ["?last_event_id=0", "?backfill=0", ""]) {
+        const response = yield* Effect.promise(() => fetch(`${vigil.url}/api/v1/events/stream${query}`, { method: "HEAD" }))
+        expect(response.status).toBe(200)
+        expect(response.headers.get("content-type")).toContain("text/event-stream")
+      }
+      expect((yield* getJson(`${vigil.url}/api/v1/events/stats`)).body.subscribers.sse).toBe(0)
+    }))
+
   it.scopedLive("without a resume point, starts with the latest events (backfill), so curl shows what just happened", () =>
     Effect.gen(function*() {
       const vigil = yield* startVigil({ VIGIL_STREAM_BACKFILL: "3" })
