@@ -92,7 +92,8 @@ export class SseBody extends Readable implements Sink {
     switch (reason._tag) {
       case "SubscriberLagged":
         this.finish("lagged", reason.message)
-        // It will not read the frame either: free the connection.
+        // A client this far behind may never read that frame either: after a grace, free the
+        // connection whatever it has taken.
         setTimeout(() => this.destroy(), stalledClientGraceMs).unref()
         return
       case "ServerShuttingDown":
