@@ -20,8 +20,12 @@ export interface AppConfigShape {
   readonly dataDir: string
   /** When set, PostgreSQL replaces SQLite. */
   readonly databaseUrl: Option.Option<Redacted.Redacted>
-  /** Largest accepted request body, in bytes; larger ones get 413. */
+  /** Largest accepted ingest body, in bytes; larger ones get 413. */
   readonly maxBodyBytes: number
+  /** Largest accepted body on every other route, and largest WebSocket message, in bytes. */
+  readonly maxJsonBytes: number
+  /** Deepest nesting accepted in any JSON body or WebSocket message. */
+  readonly maxJsonDepth: number
   /** Latest events a new stream without a resume point starts with. */
   readonly streamBackfill: number
   /**
@@ -65,6 +69,14 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   dataDir: Config.string("VIGIL_DATA_DIR").pipe(Config.withDefault("./data")),
   databaseUrl: Config.option(Config.redacted("VIGIL_DATABASE_URL")),
   maxBodyBytes: positiveInt("VIGIL_MAX_BODY_BYTES", 4 * 1024 * 1024),
+  // Heartbeats, approvals, tokens and WebSocket messages are small; 64 KiB leaves room to spare.
+  maxJsonBytes: positiveInt("VIGIL_MAX_JSON_BYTES", 64 * 1024),
+  // Real payloads nest a dozen levels at most; recursive code (stringify, formatters) overflows
+  // in the thousands.
+  maxJsonDepth: Config.integer("VIGIL_MAX_JSON_DEPTH").pipe(
+    Config.validate({ message: "must be between 2 and 512", validation: (n) => n >= 2 && n <= 512 }),
+    Config.withDefault(32)
+  ),
   streamBackfill: Config.integer("VIGIL_STREAM_BACKFILL").pipe(
     Config.validate({ message: "must be between 0 and 1000", validation: (n) => n >= 0 && n <= 1000 }),
     Config.withDefault(50)

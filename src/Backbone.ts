@@ -6,6 +6,7 @@ import * as Layer from "effect/Layer"
 import { CommitFanoutLive } from "./bus/CommitFanout.js"
 import { EventBus } from "./bus/EventBus.js"
 import { Hub } from "./bus/Hub.js"
+import { DeadLetters } from "./store/DeadLetters.js"
 import { EventRepo } from "./store/EventRepo.js"
 import { EventStore } from "./store/EventStore.js"
 import { Retention } from "./store/Retention.js"
@@ -15,6 +16,6 @@ export const BackboneLive = Retention.Default.pipe(
   Layer.provideMerge(EventBus.Default),
   Layer.provideMerge(EventStore.Default),
   Layer.provideMerge(CommitFanoutLive),
-  Layer.provideMerge(Layer.merge(EventRepo.Default, Hub.Default)),
+  Layer.provideMerge(Layer.mergeAll(EventRepo.Default, DeadLetters.Default, Hub.Default)),
   Layer.provideMerge(SqlLive)
 )

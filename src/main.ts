@@ -2,6 +2,7 @@
  * vigil: composes the layers and runs until SIGINT/SIGTERM, then shuts down gracefully.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AccessConfig } from "./access/AccessConfig.js"
 import { Notifications } from "./access/Notifications.js"
@@ -33,10 +34,22 @@ export const VigilLive = Lifecycle.pipe(
   Layer.provideMerge(NodeServer.layer)
 )
 
+/**
+ * The last line of defence: nothing a client sends reaches code outside Effect's error channel,
+ * but if something ever escapes into an event listener, one connection's bug must not end the
+ * service for everyone. It is logged, loudly, and the process goes on.
+ */
+const survive = (what: string) => (error: unknown) => {
+  Effect.runFork(Effect.logError(`${what} escaped every handler; vigil keeps running`, error))
+}
+
 /** Runs the server with the environment's configuration until SIGINT/SIGTERM. */
-export const runServer = () =>
+export const runServer = () => {
+  process.on("uncaughtException", survive("an exception"))
+  process.on("unhandledRejection", survive("a rejected promise"))
   NodeRuntime.runMain(
     Layer.launch(VigilLive.pipe(Layer.provide([AppConfig.layer, WatchConfig.layer, RemediationConfig.layer, AccessConfig.layer])))
   )
+}
 
 if (import.meta.url === `file://${process.argv[1]}`) runServer()

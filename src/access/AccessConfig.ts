@@ -18,6 +18,11 @@ export interface AccessConfigShape {
   readonly ingestRate: number
   readonly maxStreamsPerToken: number
   readonly corsOrigins: ReadonlyArray<string>
+  /**
+   * Host names (with or without a port) this server answers to. Empty: loopback names while
+   * authentication is off (against DNS rebinding), any name once it is on.
+   */
+  readonly allowedHosts: ReadonlyArray<string>
   /** How often open streams re-check that their token is still valid (revocations elsewhere). */
   readonly recheck: Duration.Duration
 }
@@ -30,6 +35,7 @@ export const accessConfig: Config.Config<AccessConfigShape> = Config.all({
   ingestRate: Config.integer("VIGIL_INGEST_RATE_LIMIT").pipe(Config.withDefault(20_000)),
   maxStreamsPerToken: Config.integer("VIGIL_MAX_STREAMS_PER_TOKEN").pipe(Config.withDefault(50)),
   corsOrigins: commaList("VIGIL_CORS_ORIGINS"),
+  allowedHosts: commaList("VIGIL_ALLOWED_HOSTS"),
   recheck: Config.duration("VIGIL_AUTH_RECHECK").pipe(Config.withDefault(Duration.seconds(5)))
 }).pipe(
   Config.mapOrFail(({ host, auth, ...rest }) => {

@@ -6,11 +6,9 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
-import { EventBus } from "../bus/EventBus.js"
-import { StoredEvent } from "../domain/Event.js"
+import { followDurably } from "../bus/DurableFollower.js"
+import type { StoredEvent } from "../domain/Event.js"
 import { makeFilter } from "../domain/EventFilter.js"
 
 export const Notification = Schema.Struct({
@@ -53,14 +51,25 @@ const fromRow = (r: Row): Notification => ({
   read: r.read_at !== null
 })
 
-const priorityOf = (e: StoredEvent, data: Record<string, unknown>): Notification["priority"] => {
+const priorityOf = (e: StoredEvent, data: Readonly<Record<string, unknown>>): Notification["priority"] => {
   if (data.priority === "high" || data.priority === "critical" || data.priority === "normal") return data.priority
   return e.severity === "critical" ? "critical" : e.severity === "error" || e.severity === "warning" ? "high" : "normal"
 }
 
-/** The notification an event makes, if it makes one. */
+/** An event's data as an object to read fields from: anything else (null, a list, text) has none. */
+const fieldsOf = (e: StoredEvent): Readonly<Record<string, unknown>> => {
+  if (e.data === undefined) return {}
+  try {
+    const data: unknown = JSON.parse(e.data)
+    return typeof data === "object" && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>) : {}
+  } catch {
+    return {}
+  }
+}
+
+/** The notification an event makes. Total: whatever the event's data, it answers. */
 export const notificationOf = (e: StoredEvent) => {
-  const data = (e.data === undefined ? {} : JSON.parse(e.data)) as Record<string, unknown>
+  const data = fieldsOf(e)
   const text = (k: string) => (typeof data[k] === "string" ? (data[k] as string) : undefined)
   const category = e.type.startsWith("remediation.") ? "remediation" : e.type.startsWith("agent.") ? "agents" : text("category") ?? "system"
   return {
@@ -79,7 +88,6 @@ export const notifyingTypes = "system.warning,remediation.proposed,remediation.f
 export class Notifications extends Effect.Service<Notifications>()("vigil/Notifications", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const bus = yield* EventBus
 
     const visible = (user: string | undefined) => (user === undefined ? sql`1 = 1` : sql`(n.username IS NULL OR n.username = ${user})`)
     const reader = (user: string | undefined) => user ?? anonymous
@@ -124,23 +132,17 @@ export class Notifications extends Effect.Service<Notifications>()("vigil/Notifi
       return unread.length
     })
 
-    // Follow the stream for the events that make notifications. Replaying from the last one made
-    // means a restart misses none and repeats none.
-    const lastMade = yield* sql<{ m: number | string | null }>`SELECT max(event_sequence) AS m FROM notifications`
-    let after = lastMade[0]?.m == null ? undefined : Number(lastMade[0].m)
-    if (after === undefined) after = yield* Effect.map(sql<{ m: number | string | null }>`SELECT max(seq) AS m FROM events`, (r) => Number(r[0]?.m ?? 0))
-    yield* Stream.suspend(() => bus.subscribe(makeFilter({ type: notifyingTypes }), { after, transport: "internal" })).pipe(
-      Stream.runForEach((d) =>
-        d instanceof StoredEvent
-          ? Effect.tap(sql`INSERT INTO notifications ${sql.insert(notificationOf(d))}`, () => Effect.sync(() => (after = d.sequence)))
-          : Effect.void
+    // Follow the stream for the events that make notifications, resuming after the last one made:
+    // a restart misses none and repeats none, and an event that cannot make one is set aside.
+    yield* followDurably({
+      consumer: "notifications",
+      filter: makeFilter({ type: notifyingTypes }),
+      handledThrough: Effect.map(
+        sql<{ m: number | string | null }>`SELECT max(event_sequence) AS m FROM notifications`,
+        (rows) => (rows[0]?.m == null ? undefined : Number(rows[0].m))
       ),
-      // At shutdown the stream ends for good; wait to be interrupted instead of resubscribing.
-      Effect.catchTag("ServerShuttingDown", () => Effect.never),
-      Effect.catchAllCause((cause) => Effect.logWarning("notifications follower stopped; resuming", cause)),
-      Effect.repeat(Schedule.spaced("1 second")),
-      Effect.forkScoped
-    )
+      handle: (event) => sql`INSERT INTO notifications ${sql.insert(notificationOf(event))}`
+    })
 
     return { list, unreadCount, markRead, markAllRead } as const
   })

@@ -18,11 +18,16 @@ import { randomUUID } from "node:crypto"
 import { kindOf } from "./EventKinds.js"
 import { Severity } from "./Severity.js"
 import { isAbsoluteUri, isUriReference } from "./UriReference.js"
+import { illFormedMessage, illFormedPath } from "./UntrustedJson.js"
+
+/** C0 and C1 control characters, which CloudEvents forbids in string attributes. */
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/
 
 const text = (maxLength: number) =>
   Schema.String.pipe(
     Schema.minLength(1, { message: () => "must be a non-empty string" }),
-    Schema.maxLength(maxLength, { message: () => `must be at most ${maxLength} characters` })
+    Schema.maxLength(maxLength, { message: () => `must be at most ${maxLength} characters` }),
+    Schema.filter((s) => !controlCharacter.test(s) || "must not contain control characters")
   )
 
 const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
@@ -130,6 +135,9 @@ const checkExtensions = (raw: Record<string, unknown>): Either.Either<string | u
       })
     }
     if (value === null || value === undefined) continue
+    if (typeof value === "string" && (value.length > 1024 || controlCharacter.test(value))) {
+      return Either.left({ path: key, message: "must be at most 1024 characters, without control characters" })
+    }
     if (typeof value === "number" ? !Number.isInteger(value) : typeof value !== "string" && typeof value !== "boolean") {
       return Either.left({
         path: key,
@@ -155,13 +163,26 @@ const firstIssue = (error: ParseResult.ParseError): Rejection => {
  * Validates one item of an ingest request. `receivedAt` fills in a missing `time`.
  * A `sequence` sent by the producer is ignored: sequences belong to the store.
  */
-export const validateEvent = (raw: unknown, receivedAt: Date): Either.Either<NewEvent, Rejection> => {
+export const validateEvent = (
+  raw: unknown,
+  receivedAt: Date,
+  options: {
+    /** False when the text it was parsed from has no surrogate escape (see `mayHoldSurrogates`). */
+    readonly checkStrings?: boolean
+  } = {}
+): Either.Either<NewEvent, Rejection> => {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return Either.left({ path: "", message: "each event must be a JSON object" })
   }
+  // Stored as UTF-8, a lone surrogate would come back as another string (and another id).
+  const illFormed = options.checkStrings === false ? undefined : illFormedPath(raw)
+  if (illFormed !== undefined) return Either.left({ path: illFormed, message: illFormedMessage })
   const decoded = decodeInput(raw)
   if (Either.isLeft(decoded)) return Either.left(firstIssue(decoded.left))
   const input = decoded.right
+  if (isVigilSource(input.source)) {
+    return Either.left({ path: "source", message: `${input.source} is reserved for the events vigil emits itself` })
+  }
   if (input.data !== undefined && input.data_base64 !== undefined) {
     return Either.left({ path: "data_base64", message: "an event carries either data or data_base64, not both" })
   }
@@ -198,6 +219,9 @@ export const validateEvent = (raw: unknown, receivedAt: Date): Either.Either<New
 
 /** The source vigil itself uses for what it emits. */
 export const vigilSource = "vigil"
+
+/** `vigil` and `vigil/...`: what vigil emits itself, which no producer may forge. */
+export const isVigilSource = (source: string) => source === vigilSource || source.startsWith(`${vigilSource}/`)
 
 /** Builds an event that vigil itself emits (startup, retention, detections, ...). */
 export const makeEvent = (fields: {

@@ -3,7 +3,8 @@
  * the store), replay, and the live fan-out (the pure `matches` below), so the three can never
  * disagree about what a subscriber sees.
  */
-import { type Severity, severityRank } from "./Severity.js"
+import * as Schema from "effect/Schema"
+import { Severity, severityRank } from "./Severity.js"
 
 /** `vm.crashed` matches exactly; `vm.*` matches every type that starts with `vm.`. */
 export type TypePattern =
@@ -21,6 +22,28 @@ export interface EventFilter {
    * Undefined means no user context (authentication off): every event.
    */
   readonly viewer?: string | undefined
+}
+
+/**
+ * Most type patterns one filter may carry: each becomes a term of the store's query, and SQLite
+ * refuses expressions past a depth of 1000.
+ */
+export const maxTypePatterns = 32
+
+/** The filter as readers send it (query parameters, a WebSocket `subscribe`), bounded. */
+export const FilterParams = {
+  type: Schema.optional(
+    Schema.String.pipe(
+      Schema.filter((s) => {
+        const patterns = s.split(",")
+        if (patterns.length > maxTypePatterns) return `must list at most ${maxTypePatterns} type patterns`
+        return patterns.every((p) => p.length <= 256) || "each type pattern must be at most 256 characters"
+      })
+    ).annotations({ description: `Exact type, or a prefix ending in * (vm.*); up to ${maxTypePatterns} separated by commas` })
+  ),
+  severity: Schema.optional(Severity.annotations({ description: "Minimum severity" })),
+  node: Schema.optional(Schema.String.pipe(Schema.maxLength(256, { message: () => "must be at most 256 characters" }))),
+  source: Schema.optional(Schema.String.pipe(Schema.maxLength(1024, { message: () => "must be at most 1024 characters" })))
 }
 
 export const everything: EventFilter = { types: [], minSeverity: undefined, node: undefined, source: undefined }

@@ -1,7 +1,9 @@
 /**
- * The event kinds producers push (seeds 000, 002, 003), each a CloudEvents `type` with a typed
- * `data` schema. Ingest validates the data of a known type and rejects a bad one with its path
- * (`data.agentId`); unknown types pass as generic events: vigil is a pipeline, not a gate.
+ * The event kinds producers push (chat tool uses, agent lifecycles, task and system notices), and
+ * the kinds vigil itself reacts to, each a CloudEvents `type` with a typed `data` schema. Ingest
+ * validates the data of a known type and rejects a bad one with its path (`data.agentId`), so no
+ * event an internal consumer reads can be malformed; unknown types pass as generic events: vigil
+ * is a pipeline, not a gate.
  */
 import * as Schema from "effect/Schema"
 
@@ -62,6 +64,35 @@ const Notice = Schema.Struct({
   category: Schema.optional(Schema.String)
 })
 
+/**
+ * What vigil itself emits when a producer goes silent or comes back. Producers may send these too
+ * (an external supervisor), so they are checked like the rest: vigil's notifications read them.
+ */
+const ProducerLiveness = Schema.Struct({
+  kind: Id,
+  id: Id,
+  lastBeatAt: Schema.optional(Schema.String),
+  incident: Schema.optional(Schema.String),
+  summary: Schema.optional(Schema.String)
+})
+
+/** What remediation reports; an external runbook runner may report the same way. */
+const RemediationNotice = Schema.Struct({
+  incident: Id,
+  incidentId: Schema.optional(Schema.String),
+  condition: Schema.optional(Schema.String),
+  runbook: Schema.optional(Schema.String),
+  action: Schema.optional(Schema.String),
+  attempt: Schema.optional(Schema.Int),
+  vmid: Schema.optional(Schema.Int),
+  level: Schema.optional(Schema.Int),
+  detail: Schema.optional(Schema.String),
+  guardrail: Schema.optional(Schema.String),
+  reason: Schema.optional(Schema.String),
+  proposal: Schema.optional(Schema.String),
+  summary: Schema.optional(Schema.String)
+})
+
 export const eventKinds: Readonly<Record<string, Schema.Schema<any, any>>> = {
   "chat.tool.used": ChatToolUsed,
   "agent.spawned": Agent,
@@ -74,7 +105,15 @@ export const eventKinds: Readonly<Record<string, Schema.Schema<any, any>>> = {
   "agent.task.failed": AgentTask,
   "task.completed": Notice,
   "system.info": Notice,
-  "system.warning": Notice
+  "system.warning": Notice,
+  "agent.lost": ProducerLiveness,
+  "agent.recovered": ProducerLiveness,
+  "remediation.proposed": RemediationNotice,
+  "remediation.started": RemediationNotice,
+  "remediation.succeeded": RemediationNotice,
+  "remediation.failed": RemediationNotice,
+  "remediation.blocked": RemediationNotice,
+  "remediation.escalated": RemediationNotice
 }
 
 /** The data schema of a known type, if it is one. */

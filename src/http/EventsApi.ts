@@ -7,10 +7,12 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
-import { RequireIngest, RequireRead } from "../access/Auth.js"
+import { RequireAdmin, RequireIngest, RequireRead } from "../access/Auth.js"
 import { TooManyStreams } from "../access/StreamGuard.js"
 import { CloudEvent, CloudEventInput } from "../domain/Event.js"
+import { FilterParams } from "../domain/EventFilter.js"
 import { Severity } from "../domain/Severity.js"
+import { DeadLetter } from "../store/DeadLetters.js"
 import { BadRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "./ApiErrors.js"
 
 /** Most events one ingest request may carry. */
@@ -21,14 +23,7 @@ const Sequence = Schema.NumberFromString.pipe(
   Schema.nonNegative({ message: () => "must be 0 or greater" })
 )
 
-const filterParams = {
-  type: Schema.optional(Schema.String.annotations({
-    description: "Exact type, or a prefix ending in * (vm.*); several separated by commas"
-  })),
-  severity: Schema.optional(Severity.annotations({ description: "Minimum severity" })),
-  node: Schema.optional(Schema.String),
-  source: Schema.optional(Schema.String)
-}
+const filterParams = FilterParams
 
 export const RecentQuery = Schema.Struct({
   ...filterParams,
@@ -149,6 +144,17 @@ export class EventsApi extends HttpApiGroup.make("events")
       .middleware(RequireRead)
       .addSuccess(Stats)
       .addError(ServiceUnavailable)
+  )
+  .add(
+    HttpApiEndpoint.get("deadLetters", "/api/v1/dead-letters")
+      .middleware(RequireAdmin)
+      .setUrlParams(Schema.Struct({
+        consumer: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
+        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000, { message: () => "must be between 1 and 1000" })))
+      }))
+      .addSuccess(Schema.Array(DeadLetter))
+      .addError(ServiceUnavailable)
+      .annotate(OpenApi.Description, "Events an internal consumer (notifications, ...) could not process and moved past, with why; newest first")
   )
   .add(
     HttpApiEndpoint.get("stream", "/api/v1/events/stream")

@@ -15,13 +15,14 @@ import { CurrentUser } from "../access/Auth.js"
 import { AppConfig } from "../AppConfig.js"
 import { EventBus, retentionWatermarkKey } from "../bus/EventBus.js"
 import { type NewEvent, validateEvent } from "../domain/Event.js"
+import { mayHoldSurrogates } from "../domain/UntrustedJson.js"
 import { type EventFilter, makeFilter } from "../domain/EventFilter.js"
 import { type Severity, severityOfRank } from "../domain/Severity.js"
+import { DeadLetters } from "../store/DeadLetters.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { VigilApi } from "./Api.js"
 import { BadRequest, storeUnavailable } from "./ApiErrors.js"
 import { EventsRejected, IngestResponse, maxEventsPerRequest } from "./EventsApi.js"
-import { readJsonBody } from "./JsonBody.js"
 import { SseStreams } from "./SseResponse.js"
 import { webSocketSession } from "./WebSocketSession.js"
 
@@ -45,6 +46,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
     const access = yield* AccessConfig
     const limiter = yield* RateLimiter.RateLimiter
     const sse = yield* SseStreams
+    const deadLetters = yield* DeadLetters
 
     /**
      * Where a stream starts: after `Last-Event-ID` (header, which wins) or `last_event_id`; with
@@ -71,7 +73,12 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
     return handlers
       .handleRaw("ingest", ({ request }) =>
         Effect.gen(function*() {
-          const body = yield* readJsonBody(request, config.maxBodyBytes)
+          // The request guard has read, bounded and parsed the body; without one there is nothing to take.
+          if (request.headers["content-length"] === "0" || (request.headers["content-length"] === undefined && request.headers["transfer-encoding"] === undefined)) {
+            return yield* new BadRequest({ message: "body is empty; send a CloudEvent or an array of them" })
+          }
+          const body = yield* Effect.orDie(request.json)
+          const checkStrings = mayHoldSurrogates(yield* Effect.orDie(request.text))
           const items: ReadonlyArray<unknown> = Array.isArray(body) ? body : [body]
           const user = yield* CurrentUser
           // Per-token rate limit, counted in events (a batch of 100 spends 100).
@@ -105,7 +112,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
           const valid: Array<NewEvent> = []
           const validIndex: Array<number> = []
           items.forEach((item, index) => {
-            const checked = validateEvent(item, receivedAt)
+            const checked = validateEvent(item, receivedAt, { checkStrings })
             if (Either.isRight(checked)) {
               valid.push(checked.right)
               validIndex.push(index)
@@ -180,6 +187,8 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
             subscribers: { ...subscribers, total: subscribers.sse + subscribers.ws + subscribers.internal }
           }
         }).pipe(Effect.mapError(unavailable)))
+      .handle("deadLetters", ({ urlParams }) =>
+        deadLetters.list({ consumer: urlParams.consumer, limit: urlParams.limit ?? 100 }).pipe(Effect.mapError(unavailable)))
       .handle("stream", ({ request, urlParams }) =>
         Effect.gen(function*() {
           const user = yield* CurrentUser

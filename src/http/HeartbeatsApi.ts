@@ -16,9 +16,17 @@ export const HeartbeatPath = Schema.Struct({
   )
 })
 
+/** The largest `details` a beat may carry, as JSON text. */
+export const maxDetailsBytes = 8192
+
 export const HeartbeatBody = Schema.Struct({
   status: Schema.optionalWith(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(64)), { default: () => "ok" }),
-  details: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  details: Schema.optional(
+    Schema.Record({ key: Schema.String, value: Schema.Unknown }).pipe(
+      // Every beat goes to every open stream: details stay small.
+      Schema.filter((d) => JSON.stringify(d).length <= maxDetailsBytes || `details must be at most ${maxDetailsBytes} bytes of JSON`)
+    )
+  )
 })
 
 export const ProducerView = Schema.Struct({

@@ -7,6 +7,7 @@ import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
 import * as Etag from "@effect/platform/Etag"
 import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpPlatform from "@effect/platform/HttpPlatform"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
@@ -31,6 +32,7 @@ import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
 import { RemediationHttp } from "./RemediationHttp.js"
 import { NodeServer } from "./NodeServer.js"
+import { makeRequestGuard } from "./RequestGuard.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
   Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, AccessHttp]),
@@ -45,17 +47,24 @@ const listen = Layer.unwrapEffect(
   })
 )
 
-/** The usual security headers on every answer, the HUD and docs included. */
-const securityHeaders = HttpApiBuilder.middleware(HttpMiddleware.make((app) =>
-  Effect.map(app, (response) =>
-    HttpServerResponse.setHeaders(response, {
-      "x-content-type-options": "nosniff",
-      "x-frame-options": "DENY",
-      "referrer-policy": "no-referrer",
-      "cross-origin-resource-policy": "same-origin",
-      // A route with its own policy (the HUD's stricter one) keeps it.
-      "content-security-policy": response.headers["content-security-policy"] ?? "frame-ancestors 'none'"
-    }))))
+/**
+ * The usual security headers on every answer: the HUD, the docs, and errors too (a pre-response
+ * handler runs after an error became its response, which a middleware mapping successes misses).
+ */
+const withSecurityHeaders = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.zipRight(
+    HttpApp.appendPreResponseHandler((_request, response) =>
+      Effect.succeed(HttpServerResponse.setHeaders(response, {
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "referrer-policy": "no-referrer",
+        "cross-origin-resource-policy": "same-origin",
+        // A route with its own policy (the HUD's stricter one) keeps it.
+        "content-security-policy": response.headers["content-security-policy"] ?? "frame-ancestors 'none'"
+      }))
+    ),
+    app
+  )
 
 /** CORS only for the origins `VIGIL_CORS_ORIGINS` names; none by default. */
 const cors = Layer.unwrapEffect(
@@ -84,8 +93,9 @@ const isEventStream = (request: HttpServerRequest.HttpServerRequest) => request.
  */
 const serve = Layer.scopedDiscard(Effect.gen(function*() {
   const app = yield* HttpApiBuilder.httpApp
+  const guard = yield* makeRequestGuard
   const server = yield* HttpServer.HttpServer
-  yield* server.serve(app).pipe(Effect.mapInputContext((context: Context.Context<HttpRouter.HttpRouter.DefaultServices | Scope.Scope>) =>
+  yield* server.serve(withSecurityHeaders(guard(app))).pipe(Effect.mapInputContext((context: Context.Context<HttpRouter.HttpRouter.DefaultServices | Scope.Scope>) =>
     Context.make(Scope.Scope, Context.get(context, Scope.Scope)).pipe(
       Context.add(HttpPlatform.HttpPlatform, Context.get(context, HttpPlatform.HttpPlatform)),
       Context.add(Etag.Generator, Context.get(context, Etag.Generator)),
@@ -97,7 +107,6 @@ const serve = Layer.scopedDiscard(Effect.gen(function*() {
 
 export const HttpLive = serve.pipe(
   HttpMiddleware.withTracerDisabledWhen(isEventStream),
-  Layer.provide(securityHeaders),
   Layer.provide(cors),
   Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
   Layer.provide(HudLive),

@@ -30,26 +30,29 @@ import { AppConfig } from "../AppConfig.js"
 import { EventBus } from "../bus/EventBus.js"
 import { Signal, SubscriberLagged } from "../bus/Hub.js"
 import { StoredEvent } from "../domain/Event.js"
-import { type EventFilter, makeFilter } from "../domain/EventFilter.js"
-import { Severity } from "../domain/Severity.js"
+import { type EventFilter, FilterParams, makeFilter } from "../domain/EventFilter.js"
+import { decodeUtf8, parseUntrusted } from "../domain/UntrustedJson.js"
 import { Heartbeats } from "../producers/Heartbeats.js"
 
 const ClientMessage = Schema.Union(
   Schema.Struct({
     type: Schema.Literal("subscribe"),
-    filter: Schema.optional(Schema.Struct({
-      type: Schema.optional(Schema.String),
-      severity: Schema.optional(Severity),
-      node: Schema.optional(Schema.String),
-      source: Schema.optional(Schema.String)
-    })),
+    filter: Schema.optional(Schema.Struct(FilterParams)),
     after: Schema.optional(Schema.Int.pipe(Schema.nonNegative()))
   }),
   Schema.Struct({ type: Schema.Literal("ping") }),
   Schema.Struct({ type: Schema.Literal("pong") })
 )
 
-const decodeClientMessage = Schema.decodeUnknownEither(Schema.parseJson(ClientMessage))
+const decodeClientMessage = Schema.decodeUnknownEither(ClientMessage, { errors: "first" })
+
+/** The first thing wrong with a message, short: an error answer must not echo a large value back. */
+const describeIssue = (error: ParseResult.ParseError): string => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  if (issue === undefined) return "invalid message"
+  const text = `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text
+}
 
 export const closeCodes = { pingTimeout: 4000, lagged: 4001, revoked: 4003, goingAway: 1001, unavailable: 1011 } as const
 
@@ -105,15 +108,24 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
     const subscribe = (filter: EventFilter, after: number | undefined) =>
       FiberHandle.run(subscription, pump(filter, after))
 
-    const onMessage = (data: string | Uint8Array) => {
+    const refuse = (message: string) => write(new Signal("error", { message }).wsMessage).pipe(Effect.ignore)
+
+    /** What a client message asks for. Untrusted: bounded before parsing, and never throws. */
+    const handle = (data: string | Uint8Array): Effect.Effect<void> => {
       heardFromClient = true
-      const text = typeof data === "string" ? data : new TextDecoder().decode(data)
-      const message = decodeClientMessage(text)
-      if (Either.isLeft(message)) {
-        const detail = ParseResult.TreeFormatter.formatErrorSync(message.left)
-        return write(new Signal("error", { message: `unrecognised message: ${detail}` }).wsMessage).pipe(Effect.ignore)
+      const text = typeof data === "string" ? Either.right(data) : decodeUtf8(data)
+      if (Either.isLeft(text)) return refuse(`unrecognised message: ${text.left.message}`)
+      if (text.right.length > config.maxJsonBytes) {
+        return refuse(`message exceeds the limit of ${config.maxJsonBytes} bytes (VIGIL_MAX_JSON_BYTES)`)
       }
-      const m = message.right
+      const json = parseUntrusted(text.right, { maxDepth: config.maxJsonDepth })
+      if (Either.isLeft(json)) {
+        const { message, path } = json.left
+        return refuse(`unrecognised message: ${path === "" ? "" : `${path} `}${message}`)
+      }
+      const decoded = decodeClientMessage(json.right)
+      if (Either.isLeft(decoded)) return refuse(`unrecognised message: ${describeIssue(decoded.left)}`)
+      const m = decoded.right
       switch (m.type) {
         case "subscribe":
           lastSequence = m.after ?? null
@@ -123,6 +135,20 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
           return write(`{"type":"pong"}`).pipe(Effect.ignore)
         case "pong":
           return Effect.void
+      }
+    }
+
+    // The platform calls this from the socket's own event listener, outside any fiber: whatever
+    // goes wrong in it must come back as a value, never as a throw, or it takes the process down.
+    const onMessage = (data: string | Uint8Array): Effect.Effect<void> => {
+      try {
+        return handle(data).pipe(
+          Effect.catchAllDefect((defect) =>
+            Effect.zipRight(Effect.logWarning("WebSocket message handler failed", defect), refuse("the message could not be handled"))
+          )
+        )
+      } catch (defect) {
+        return Effect.zipRight(Effect.logWarning("WebSocket message handler threw", defect), refuse("the message could not be handled"))
       }
     }
 

@@ -12,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { AppConfig } from "../AppConfig.js"
 import { EventBus } from "../bus/EventBus.js"
@@ -34,6 +35,15 @@ export const producerSource = "vigil/heartbeats"
 
 /** With several instances, beats travel between them on this channel. */
 const beatsChannel = "vigil_beats"
+
+const decodeRelayedBeat = Schema.decodeUnknown(Schema.parseJson(Schema.Struct({
+  from: Schema.String,
+  kind: Schema.String,
+  id: Schema.String,
+  status: Schema.String,
+  details: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  at: Schema.Number
+})))
 
 const key = (kind: string, id: string) => `${kind}/${id}`
 const incidentKey = (kind: string, id: string) => `AGENT_LOST:${key(kind, id)}`
@@ -112,10 +122,13 @@ export class Heartbeats extends Effect.Service<Heartbeats>()("vigil/Heartbeats",
 
     if (Option.isSome(pg)) {
       yield* pg.value.listen(beatsChannel).pipe(
-        Stream.runForEach((text) => {
-          const b = JSON.parse(text) as { from: string; kind: string; id: string; status: string; details: Record<string, unknown> | null; at: number }
-          return b.from === leadership.instance ? Effect.void : apply(b.kind, b.id, b.status, b.details ?? undefined, b.at).pipe(Effect.ignore)
-        }),
+        Stream.runForEach((text) =>
+          decodeRelayedBeat(text).pipe(
+            Effect.flatMap((b) => (b.from === leadership.instance ? Effect.void : apply(b.kind, b.id, b.status, b.details ?? undefined, b.at))),
+            // A payload that is not a beat (another program on the channel) is dropped, never fatal.
+            Effect.catchAllCause((cause) => Effect.logWarning("dropped a relayed heartbeat", cause))
+          )
+        ),
         Effect.catchAllCause((cause) => Effect.logWarning("LISTEN vigil_beats failed; retrying", cause)),
         Effect.repeat(Schedule.spaced("1 second")),
         Effect.forkScoped

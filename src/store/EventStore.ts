@@ -60,15 +60,18 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
     const queue = yield* Queue.unbounded<Request>()
     let accepting = true
 
-    const commit = Effect.fn("EventStore.commit")(function*(
-      requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>
-    ) {
+    const commit: (requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>) => Effect.Effect<void> = Effect.fn(
+      "EventStore.commit"
+    )(function*(requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>) {
       const events = requests.length === 1 ? requests[0]!.events : requests.flatMap((r) => r.events)
       const outcomes = yield* repo.withTransaction(Effect.zipRight(repo.lockWriters, repo.insert(events, Date.now()))).pipe(
         Effect.mapError((error) => new StoreUnavailable({ reason: error.message })),
         Effect.either
       )
       if (outcomes._tag === "Left") {
+        // One producer's events must not fail another's: a shared transaction that failed is
+        // retried request by request, so only the request that cannot be stored is refused.
+        if (requests.length > 1) return yield* Effect.forEach(requests, (r) => commit([r]), { discard: true })
         yield* Effect.logError("event commit failed", outcomes.left.reason)
         for (const r of requests) Deferred.unsafeDone(r.done, Effect.fail(outcomes.left))
         return

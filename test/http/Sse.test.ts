@@ -129,7 +129,7 @@ describe("GET /api/v1/events/stream (SSE)", () => {
       yield* Effect.promise(() =>
         new Promise<void>((resolve) => {
           stalled.connect(vigil.port, "127.0.0.1", () => {
-            stalled.write("GET /api/v1/events/stream?backfill=0 HTTP/1.1\r\nHost: vigil\r\nAccept: text/event-stream\r\n\r\n")
+            stalled.write(`GET /api/v1/events/stream?backfill=0 HTTP/1.1\r\nHost: 127.0.0.1:${vigil.port}\r\nAccept: text/event-stream\r\n\r\n`)
           })
           stalled.once("data", (chunk) => {
             received.push(chunk)

@@ -7,10 +7,12 @@ import events from "./0001_events.js"
 import incidents from "./0002_incidents.js"
 import remediation from "./0003_remediation.js"
 import access from "./0004_access.js"
+import deadLetters from "./0005_dead_letters.js"
 
 export const migrations = Migrator.fromRecord({
   "0001_events": events,
   "0002_incidents": incidents,
   "0003_remediation": remediation,
-  "0004_access": access
+  "0004_access": access,
+  "0005_dead_letters": deadLetters
 })
