@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Schema from "effect/Schema"
+import { noEvidence } from "../src/monitor/Causes.js"
 import { diff } from "../src/monitor/Diff.js"
 import { defaultPolicy, evaluate, measure, type Metric } from "../src/monitor/Thresholds.js"
 import { Resource, toSnapshot } from "../src/sources/PveSchema.js"
@@ -401,14 +402,14 @@ const pollCost = () => {
   }
   const parseMs = median(() => JSON.parse(payload))
   const parsed = JSON.parse(payload)
-  const decodeMs = median(() => toSnapshot(decode(parsed).data, true, 0))
-  const a = toSnapshot(decode(parsed).data, true, 0)
+  const decodeMs = median(() => toSnapshot(decode(parsed).data, true, undefined, 0))
+  const a = toSnapshot(decode(parsed).data, true, undefined, 0)
   const b = { ...a, guests: a.guests.map((g, i) => (i % 50 === 0 ? { ...g, status: "stopped" as const } : g)) }
   const metrics = new Set<Metric>(["cpu", "mem", "disk", "storage"])
-  const state = diff(undefined, a).state
+  const state = diff(undefined, a, noEvidence).state
   let thresholds = evaluate(defaultPolicy, new Map(), measure(a, metrics), metrics, 0).states
   const detectMs = median(() => {
-    diff(state, b)
+    diff(state, b, noEvidence)
     thresholds = evaluate(defaultPolicy, thresholds, measure(b, metrics), metrics, 1).states
   })
   out(`- JSON.parse of the PVE payload (${(payload.length / 1e6).toFixed(1)} MB): ${parseMs.toFixed(1)} ms`)

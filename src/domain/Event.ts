@@ -234,6 +234,8 @@ export const makeEvent = (fields: {
   readonly time?: Date | undefined
   /** Deliver only to this user. */
   readonly audience?: string | undefined
+  /** Extension attributes (lower-case names, scalar values), such as `cause`. */
+  readonly extensions?: Readonly<Record<string, string | number | boolean>> | undefined
 }): NewEvent => ({
   id: randomUUID(),
   source: fields.source ?? vigilSource,
@@ -245,7 +247,9 @@ export const makeEvent = (fields: {
   node: fields.node,
   data: fields.data === undefined ? undefined : JSON.stringify(fields.data),
   dataBase64: undefined,
-  extensions: fields.audience === undefined ? undefined : JSON.stringify({ audience: fields.audience }),
+  extensions: fields.audience === undefined && fields.extensions === undefined
+    ? undefined
+    : JSON.stringify({ ...fields.extensions, ...(fields.audience === undefined ? {} : { audience: fields.audience }) }),
   audience: fields.audience
 })
 

@@ -8,8 +8,22 @@ import * as Schema from "effect/Schema"
 export const NodeStatus = Schema.Literal("online", "offline", "unknown")
 export type NodeStatus = typeof NodeStatus.Type
 
-/** Proxmox guest states; `running → stopped` is the one that can be a crash. */
-export const GuestStatus = Schema.Literal("running", "stopped", "paused", "suspended", "prelaunch", "unknown")
+/**
+ * Proxmox guest states: for VMs, QEMU's own run state (`paused`, `prelaunch`, and the failure
+ * states `guest-panicked`, `internal-error`, `io-error`), for containers running or stopped.
+ * `unknown` when the data is stale (its node is down) or the state is one vigil does not know.
+ */
+export const GuestStatus = Schema.Literal(
+  "running",
+  "stopped",
+  "paused",
+  "suspended",
+  "prelaunch",
+  "guest-panicked",
+  "internal-error",
+  "io-error",
+  "unknown"
+)
 export type GuestStatus = typeof GuestStatus.Type
 
 export const GuestKind = Schema.Literal("qemu", "lxc")
@@ -26,6 +40,8 @@ export const ClusterNode = Schema.Struct({
   disk: Schema.optional(Schema.Number),
   maxdisk: Schema.optional(Schema.Number),
   uptime: Schema.optional(Schema.Number),
+  /** Proxmox HA's view of the node: online, maintenance, unknown, fence, gone. Absent without HA. */
+  hastate: Schema.optional(Schema.String),
   /** Set when the node's own endpoints could not be reached although the cluster lists it. */
   detail: Schema.optional(Schema.String)
 }).annotations({ identifier: "ClusterNode" })
@@ -42,9 +58,11 @@ export const Guest = Schema.Struct({
   maxmem: Schema.optional(Schema.Number),
   disk: Schema.optional(Schema.Number),
   maxdisk: Schema.optional(Schema.Number),
+  /** Seconds since the guest (its QEMU process, its container's init) started; 0 when stopped. */
+  uptime: Schema.optional(Schema.Number),
   /** backup, migrate, snapshot, ... while Proxmox holds a lock on the guest. */
   lock: Schema.optional(Schema.String),
-  /** HA state when the guest is HA-managed. */
+  /** Proxmox HA's state of the guest when it is HA-managed: started, stopped, fence, recovery, error, ... */
   hastate: Schema.optional(Schema.String),
   tags: Schema.Array(Schema.String),
   template: Schema.Boolean
@@ -54,9 +72,11 @@ export type Guest = typeof Guest.Type
 export const StoragePool = Schema.Struct({
   node: Schema.String,
   storage: Schema.String,
+  /** `available` while its node reports it; Proxmox says `unknown` when it is not active or not reported. */
   status: Schema.String,
-  used: Schema.Number,
-  total: Schema.Number,
+  /** Bytes; absent when the pool is not reported (status `unknown`), not 0 of 0. */
+  used: Schema.optional(Schema.Number),
+  total: Schema.optional(Schema.Number),
   shared: Schema.Boolean,
   type: Schema.optional(Schema.String)
 }).annotations({ identifier: "StoragePool" })
@@ -77,6 +97,18 @@ export const ServiceCheck = Schema.Struct({
 }).annotations({ identifier: "ServiceCheck" })
 export type ServiceCheck = typeof ServiceCheck.Type
 
+/** One HA resource as the HA manager sees it (`/cluster/ha/status/current`). */
+export const HaService = Schema.Struct({
+  /** `vm:100`, `ct:101` */
+  sid: Schema.String,
+  node: Schema.String,
+  /** The manager's state: started, stopped, request_stop, fence, recovery, migrate, relocate, freeze, error, ... */
+  state: Schema.String,
+  /** What it was asked to be: started, stopped, disabled, ignored. */
+  requestState: Schema.optional(Schema.String)
+}).annotations({ identifier: "HaService" })
+export type HaService = typeof HaService.Type
+
 export const Snapshot = Schema.Struct({
   source: Schema.String,
   takenAt: Schema.Number,
@@ -85,6 +117,8 @@ export const Snapshot = Schema.Struct({
   storage: Schema.Array(StoragePool),
   /** Whether the cluster has quorum; absent when the source cannot tell. */
   quorate: Schema.optional(Schema.Boolean),
+  /** HA resources; absent when the source has no HA status (none configured, or no permission). */
+  ha: Schema.optional(Schema.Array(HaService)),
   portConflicts: Schema.Array(PortConflict),
   services: Schema.Array(ServiceCheck)
 }).annotations({ identifier: "Snapshot" })
@@ -92,3 +126,9 @@ export type Snapshot = typeof Snapshot.Type
 
 /** `qemu/101`: the key Proxmox itself uses for a guest. */
 export const guestKey = (g: { readonly kind: GuestKind; readonly vmid: number }) => `${g.kind}/${g.vmid}`
+
+/** `vm:101` / `ct:102`: the key Proxmox HA uses for a guest. */
+export const haSid = (g: { readonly kind: GuestKind; readonly vmid: number }) => `${g.kind === "qemu" ? "vm" : "ct"}:${g.vmid}`
+
+/** `storage/pve1/local`: a storage pool as seen from one node. */
+export const storageKey = (p: { readonly node: string; readonly storage: string }) => `storage/${p.node}/${p.storage}`

@@ -5,8 +5,9 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as Schema from "effect/Schema"
 import { RequireRead } from "../access/Auth.js"
+import { Cause } from "../domain/Cause.js"
 import { ClusterNode, Guest, PortConflict, ServiceCheck, StoragePool } from "../domain/Snapshot.js"
-import { Incident } from "../monitor/Incidents.js"
+import { Incident } from "../domain/Incident.js"
 import { ServiceUnavailable } from "./ApiErrors.js"
 
 const Usage = Schema.Struct({
@@ -32,8 +33,25 @@ export const ClusterView = Schema.Struct({
     openIncidents: Schema.Int
   }),
   nodes: Schema.Array(Schema.extend(ClusterNode, Schema.Struct({ usage: Usage, incidents: Schema.Array(Schema.String) }))),
-  guests: Schema.Array(Schema.extend(Guest, Schema.Struct({ usage: Usage, incidents: Schema.Array(Schema.String) }))),
-  storage: Schema.Array(Schema.extend(StoragePool, Schema.Struct({ percent: Schema.NullOr(Schema.Number), incidents: Schema.Array(Schema.String) }))),
+  guests: Schema.Array(Schema.extend(
+    Guest,
+    Schema.Struct({
+      usage: Usage,
+      incidents: Schema.Array(Schema.String),
+      cause: Schema.NullOr(Cause).annotations({ description: "Why its state last changed, when vigil saw it change" }),
+      affected: Schema.NullOr(Schema.Literal("node-outage")).annotations({
+        description: "Its node is down: it ran there, and is followed until it runs again"
+      })
+    })
+  )),
+  storage: Schema.Array(Schema.extend(
+    StoragePool,
+    Schema.Struct({
+      percent: Schema.NullOr(Schema.Number),
+      incidents: Schema.Array(Schema.String),
+      affected: Schema.NullOr(Schema.Literal("node-outage")).annotations({ description: "Its node is down: not judged until it is back" })
+    })
+  )),
   portConflicts: Schema.Array(PortConflict),
   services: Schema.Array(ServiceCheck)
 }).annotations({ identifier: "ClusterView" })

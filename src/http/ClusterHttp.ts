@@ -5,7 +5,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { guestKey } from "../domain/Snapshot.js"
+import { guestKey, storageKey } from "../domain/Snapshot.js"
 import { Incidents } from "../monitor/Incidents.js"
 import { Monitor } from "../monitor/Monitor.js"
 import { percent } from "../monitor/Thresholds.js"
@@ -33,17 +33,18 @@ export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) 
           }
           const m = monitor.value
           const health = yield* m.sourceHealth
-          const latest = yield* m.latest
-          if (Option.isNone(latest)) {
+          const current = yield* m.view
+          if (Option.isNone(current)) {
             return yield* new ServiceUnavailable({
               message: health._tag === "Degraded"
                 ? `no snapshot yet: source ${m.sourceName} is failing (${health.reason})`
                 : "no snapshot yet: the first poll has not finished"
             })
           }
-          const s = latest.value
+          const { snapshot: s, watch } = current.value
           const open = yield* incidents.openIncidents.pipe(Effect.mapError(unavailable))
           const on = (target: string) => open.filter((i) => i.target === target).map((i) => i.key)
+          const down = new Set(s.nodes.filter((n) => n.status !== "online").map((n) => n.name))
           return {
             source: s.source,
             sourceHealth: health._tag === "Healthy"
@@ -63,12 +64,22 @@ export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) 
               usage: { cpu: n.cpu === undefined ? null : Math.round(n.cpu * 1000) / 10, mem: shown(n.mem, n.maxmem), disk: shown(n.disk, n.maxdisk) },
               incidents: on(`node/${n.name}`)
             })),
-            guests: s.guests.map((g) => ({
-              ...g,
-              usage: { cpu: g.cpu === undefined ? null : Math.round(g.cpu * 1000) / 10, mem: shown(g.mem, g.maxmem), disk: g.disk ? shown(g.disk, g.maxdisk) : null },
-              incidents: on(guestKey(g))
+            guests: s.guests.map((g) => {
+              const memory = watch?.guests.get(guestKey(g))
+              return {
+                ...g,
+                usage: { cpu: g.cpu === undefined ? null : Math.round(g.cpu * 1000) / 10, mem: shown(g.mem, g.maxmem), disk: g.disk ? shown(g.disk, g.maxdisk) : null },
+                incidents: on(guestKey(g)),
+                cause: memory?.cause ?? null,
+                affected: memory?.outage !== undefined || (down.has(g.node) && g.status !== "stopped") ? "node-outage" as const : null
+              }
+            }),
+            storage: s.storage.map((p) => ({
+              ...p,
+              percent: shown(p.used, p.total),
+              incidents: on(storageKey(p)),
+              affected: down.has(p.node) ? "node-outage" as const : null
             })),
-            storage: s.storage.map((p) => ({ ...p, percent: shown(p.used, p.total), incidents: on(`storage/${p.node}/${p.storage}`) })),
             portConflicts: s.portConflicts,
             services: s.services
           }

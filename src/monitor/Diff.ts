@@ -1,25 +1,35 @@
 /**
- * State changes between two snapshots (pure): nodes going offline and back, guests crashing
- * (running → stopped) and starting, appearing, disappearing and moving, services stopping,
- * port conflicts appearing. The first snapshot only seeds the state: what was already down when
- * vigil started watching is not news.
+ * State changes between two snapshots (pure): nodes going offline and back, their HA state,
+ * quorum, HA resources, storage becoming unavailable and available again, services and port
+ * conflicts on the local host, and every guest's story (GuestWatch), each with its cause. The
+ * first snapshot only seeds the state: what was already down when vigil started is not news.
  */
-import type { Guest, GuestStatus, NodeStatus, Snapshot } from "../domain/Snapshot.js"
-import { guestKey } from "../domain/Snapshot.js"
+import type { HaService, NodeStatus, Snapshot } from "../domain/Snapshot.js"
+import { guestKey, storageKey } from "../domain/Snapshot.js"
+import type { Evidence } from "./Causes.js"
+import { diffGuests, type GuestChange, type GuestMemory, type GuestPolicy, rememberGuest } from "./GuestWatch.js"
 
-export interface GuestMemory {
-  readonly status: GuestStatus
-  readonly node: string
-  readonly name: string
-  readonly kind: Guest["kind"]
-  readonly vmid: number
-  /** Seen running, then stopped, and not running since. */
-  readonly crashed: boolean
+export interface NodeMemory {
+  readonly status: NodeStatus
+  readonly hastate: string | undefined
+  /** When it entered this status (epoch ms). */
+  readonly since: number
+}
+
+export interface PoolMemory {
+  readonly available: boolean
+  /** Reported unavailable (an incident is open). */
+  readonly reported: boolean
 }
 
 export interface WatchState {
-  readonly nodes: ReadonlyMap<string, NodeStatus>
+  readonly takenAt: number
+  readonly nodes: ReadonlyMap<string, NodeMemory>
+  readonly quorate: boolean | undefined
   readonly guests: ReadonlyMap<string, GuestMemory>
+  readonly storage: ReadonlyMap<string, PoolMemory>
+  /** HA resources by sid (`vm:100`). */
+  readonly ha: ReadonlyMap<string, HaService>
   /** `node/service` → running. */
   readonly services: ReadonlyMap<string, boolean>
   /** Ports in conflict, with the process names involved. */
@@ -27,86 +37,114 @@ export interface WatchState {
 }
 
 export type StateChange =
-  | { readonly _tag: "NodeOffline"; readonly node: string; readonly from: NodeStatus }
-  | { readonly _tag: "NodeOnline"; readonly node: string; readonly from: NodeStatus }
-  | { readonly _tag: "GuestCrashed"; readonly guest: GuestMemory }
-  | { readonly _tag: "GuestStarted"; readonly guest: GuestMemory; readonly wasCrashed: boolean }
-  | { readonly _tag: "GuestAdded"; readonly guest: GuestMemory }
-  | { readonly _tag: "GuestRemoved"; readonly guest: GuestMemory }
-  | { readonly _tag: "GuestMoved"; readonly guest: GuestMemory; readonly from: string }
+  | GuestChange
+  | {
+    readonly _tag: "NodeOffline"
+    readonly node: string
+    readonly from: NodeStatus
+    /** What it takes down with it: the guests that ran on it and its storage pools. */
+    readonly affected: { readonly guests: ReadonlyArray<string>; readonly storage: ReadonlyArray<string> }
+  }
+  | { readonly _tag: "NodeOnline"; readonly node: string; readonly from: NodeStatus; readonly downForMs: number }
+  | { readonly _tag: "NodeHaChanged"; readonly node: string; readonly from: string; readonly to: string }
+  | { readonly _tag: "QuorumLost" }
+  | { readonly _tag: "QuorumRegained" }
+  | { readonly _tag: "HaServiceChanged"; readonly service: HaService; readonly from: string }
+  | { readonly _tag: "StorageUnavailable"; readonly node: string; readonly storage: string; readonly status: string }
+  | { readonly _tag: "StorageAvailable"; readonly node: string; readonly storage: string }
   | { readonly _tag: "ServiceDown"; readonly node: string; readonly service: string }
   | { readonly _tag: "ServiceUp"; readonly node: string; readonly service: string }
   | { readonly _tag: "PortConflict"; readonly port: number; readonly processes: string }
   | { readonly _tag: "PortConflictResolved"; readonly port: number; readonly processes: string }
 
-const remember = (g: Guest, crashed: boolean): GuestMemory => ({
-  status: g.status,
-  node: g.node,
-  name: g.name,
-  kind: g.kind,
-  vmid: g.vmid,
-  crashed
-})
+export const defaultGuestPolicy: GuestPolicy = { lockStuckAfterMs: 3 * 3_600_000, returnGraceMs: 5 * 60_000, slackMs: 60_000 }
 
 const serviceKey = (node: string, name: string) => `${node}/${name}`
 
+const isAvailable = (status: string) => status === "available" || status === "active"
+
 /** The state a snapshot implies when there is nothing before it. */
 export const seed = (snapshot: Snapshot): WatchState => ({
-  nodes: new Map(snapshot.nodes.map((n) => [n.name, n.status])),
-  guests: new Map(snapshot.guests.map((g) => [guestKey(g), remember(g, false)])),
+  takenAt: snapshot.takenAt,
+  nodes: new Map(snapshot.nodes.map((n) => [n.name, { status: n.status, hastate: n.hastate, since: snapshot.takenAt }])),
+  quorate: snapshot.quorate,
+  guests: new Map(snapshot.guests.map((g) => [guestKey(g), rememberGuest(g, snapshot.takenAt)])),
+  storage: new Map(snapshot.storage.map((p) => [storageKey(p), { available: isAvailable(p.status), reported: false }])),
+  ha: new Map((snapshot.ha ?? []).map((s) => [s.sid, s])),
   services: new Map(snapshot.services.map((s) => [serviceKey(s.node, s.name), s.running])),
   portConflicts: new Map(snapshot.portConflicts.map((c) => [c.port, c.processes.map((p) => p.name).join(", ")]))
 })
 
 /**
- * Compares a snapshot with what was known. With no previous state it seeds and reports nothing.
- * Identical snapshots report nothing; a guest that moved node is a move, never a crash.
+ * Compares a snapshot with what was known, explaining guest changes from `evidence` (task logs).
+ * With no previous state it seeds and reports nothing; identical snapshots report nothing.
  */
-export const diff = (previous: WatchState | undefined, snapshot: Snapshot): {
-  readonly state: WatchState
-  readonly changes: ReadonlyArray<StateChange>
-} => {
+export const diff = (
+  previous: WatchState | undefined,
+  snapshot: Snapshot,
+  evidence: Evidence,
+  policy: GuestPolicy = defaultGuestPolicy
+): { readonly state: WatchState; readonly changes: ReadonlyArray<StateChange> } => {
   if (previous === undefined) return { state: seed(snapshot), changes: [] }
+  const now = snapshot.takenAt
   const changes: Array<StateChange> = []
+  const up = (node: string) => snapshot.nodes.find((n) => n.name === node)?.status === "online"
 
-  const nodes = new Map<string, NodeStatus>()
+  const nodes = new Map<string, NodeMemory>()
   for (const n of snapshot.nodes) {
-    nodes.set(n.name, n.status)
     const before = previous.nodes.get(n.name)
-    if (before === undefined || before === n.status) continue
-    if (n.status === "offline") changes.push({ _tag: "NodeOffline", node: n.name, from: before })
-    else if (n.status === "online" && before === "offline") changes.push({ _tag: "NodeOnline", node: n.name, from: before })
+    nodes.set(n.name, before !== undefined && before.status === n.status ? { ...before, hastate: n.hastate } : { status: n.status, hastate: n.hastate, since: now })
+    if (before === undefined) continue
+    if (before.status !== n.status && n.status === "offline") {
+      const guests = [...previous.guests.entries()].filter(([, g]) => g.node === n.name && g.status === "running").map(([k]) => k)
+      const storage = snapshot.storage.filter((p) => p.node === n.name).map(storageKey)
+      changes.push({ _tag: "NodeOffline", node: n.name, from: before.status, affected: { guests, storage } })
+    } else if (before.status === "offline" && n.status === "online") {
+      changes.push({ _tag: "NodeOnline", node: n.name, from: before.status, downForMs: now - before.since })
+    }
+    if (before.hastate !== undefined && n.hastate !== undefined && before.hastate !== n.hastate) {
+      changes.push({ _tag: "NodeHaChanged", node: n.name, from: before.hastate, to: n.hastate })
+    }
   }
   // A node the cluster no longer lists is forgotten, not reported offline: removal from the
   // cluster is an administrative act, not an outage.
 
-  const guests = new Map<string, GuestMemory>()
-  for (const g of snapshot.guests) {
-    const key = guestKey(g)
-    const before = previous.guests.get(key)
+  const quorate = snapshot.quorate ?? previous.quorate
+  if (previous.quorate === true && quorate === false) changes.push({ _tag: "QuorumLost" })
+  if (previous.quorate === false && quorate === true) changes.push({ _tag: "QuorumRegained" })
+
+  let ha = previous.ha
+  if (snapshot.ha !== undefined) {
+    ha = new Map(snapshot.ha.map((s) => [s.sid, s]))
+    for (const s of snapshot.ha) {
+      const before = previous.ha.get(s.sid)
+      if (before !== undefined && before.state !== s.state) changes.push({ _tag: "HaServiceChanged", service: s, from: before.state })
+    }
+  }
+
+  const storage = new Map<string, PoolMemory>()
+  for (const p of snapshot.storage) {
+    const key = storageKey(p)
+    const before = previous.storage.get(key)
+    const available = isAvailable(p.status)
     if (before === undefined) {
-      const now = remember(g, false)
-      guests.set(key, now)
-      changes.push({ _tag: "GuestAdded", guest: now })
-      continue
+      storage.set(key, { available, reported: false })
+    } else if (!up(p.node)) {
+      // Its node is down: the pool is affected, not unavailable; it is judged when the node is back.
+      storage.set(key, before)
+    } else if (before.available && !available) {
+      storage.set(key, { available, reported: true })
+      changes.push({ _tag: "StorageUnavailable", node: p.node, storage: p.storage, status: p.status })
+    } else if (!before.available && available) {
+      storage.set(key, { available, reported: false })
+      if (before.reported) changes.push({ _tag: "StorageAvailable", node: p.node, storage: p.storage })
+    } else {
+      storage.set(key, before)
     }
-    let crashed = before.crashed
-    if (before.node !== g.node) {
-      changes.push({ _tag: "GuestMoved", guest: remember(g, crashed), from: before.node })
-    }
-    if (before.status === "running" && g.status === "stopped") {
-      crashed = true
-      changes.push({ _tag: "GuestCrashed", guest: remember(g, true) })
-    } else if (g.status === "running" && before.status !== "running") {
-      changes.push({ _tag: "GuestStarted", guest: remember(g, false), wasCrashed: before.crashed })
-      crashed = false
-    }
-    const unchanged = before.status === g.status && before.node === g.node && before.name === g.name && before.crashed === crashed
-    guests.set(key, unchanged ? before : remember(g, crashed))
   }
-  for (const [key, before] of previous.guests) {
-    if (!guests.has(key)) changes.push({ _tag: "GuestRemoved", guest: before })
-  }
+
+  const guestDiff = diffGuests(previous.guests, previous.takenAt, snapshot, evidence, policy)
+  changes.push(...guestDiff.changes)
 
   const services = new Map<string, boolean>()
   for (const s of snapshot.services) {
@@ -127,65 +165,8 @@ export const diff = (previous: WatchState | undefined, snapshot: Snapshot): {
     if (!portConflicts.has(port)) changes.push({ _tag: "PortConflictResolved", port, processes })
   }
 
-  return { state: { nodes, guests, services, portConflicts }, changes }
-}
-
-/** An open incident as reconciliation needs it. */
-export interface OpenCondition {
-  readonly condition: string
-  readonly target: string
-}
-
-/**
- * Picks up where a previous run (or another instance) left off: given the state seeded from the
- * first snapshot and the incidents still open, conditions that still hold are carried over (a
- * guest still stopped stays "crashed", so its start resolves the incident) and those that no
- * longer hold are reported as recovered. Nothing already open is reported again.
- */
-export const reconcile = (
-  state: WatchState,
-  open: ReadonlyArray<OpenCondition>
-): { readonly state: WatchState; readonly changes: ReadonlyArray<StateChange> } => {
-  const guests = new Map(state.guests)
-  const changes: Array<StateChange> = []
-  for (const incident of open) {
-    const [kindOrScope, ...rest] = incident.target.split("/")
-    switch (incident.condition) {
-      case "NODE_UNREACHABLE": {
-        const node = rest.join("/")
-        const status = state.nodes.get(node)
-        if (status !== "offline") changes.push({ _tag: "NodeOnline", node, from: "offline" })
-        break
-      }
-      case "VM_CRASHED":
-      case "CT_CRASHED": {
-        const guest = guests.get(incident.target)
-        if (guest !== undefined && guest.status === "stopped") {
-          guests.set(incident.target, { ...guest, crashed: true })
-        } else if (guest !== undefined) {
-          changes.push({ _tag: "GuestStarted", guest, wasCrashed: true })
-        } else {
-          const vmid = Number(rest[0])
-          changes.push({
-            _tag: "GuestRemoved",
-            guest: { kind: kindOrScope === "lxc" ? "lxc" : "qemu", vmid, name: `${kindOrScope}-${vmid}`, node: "", status: "unknown", crashed: true }
-          })
-        }
-        break
-      }
-      case "SERVICE_DOWN": {
-        const [node, ...name] = rest
-        if (state.services.get(`${node}/${name.join("/")}`) !== false) {
-          changes.push({ _tag: "ServiceUp", node: node!, service: name.join("/") })
-        }
-        break
-      }
-      case "PORT_CONFLICT": {
-        const port = Number(rest[0])
-        if (!state.portConflicts.has(port)) changes.push({ _tag: "PortConflictResolved", port, processes: "" })
-        break
-      }
-    }
+  return {
+    state: { takenAt: now, nodes, quorate, guests: guestDiff.guests, storage, ha, services, portConflicts },
+    changes
   }
-  return { state: { ...state, guests }, changes }
 }

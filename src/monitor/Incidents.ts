@@ -5,27 +5,12 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
-import { Severity, severityOfRank, severityRank } from "../domain/Severity.js"
-import type { IncidentOp } from "./Findings.js"
+import { severityOfRank, severityRank } from "../domain/Severity.js"
+import { type Incident, type IncidentOp } from "../domain/Incident.js"
 
-export const Incident = Schema.Struct({
-  id: Schema.String,
-  key: Schema.String,
-  condition: Schema.String,
-  target: Schema.String,
-  node: Schema.NullOr(Schema.String),
-  severity: Severity,
-  status: Schema.Literal("open", "resolved"),
-  summary: Schema.String,
-  openedAt: Schema.String,
-  lastSeenAt: Schema.String,
-  resolvedAt: Schema.NullOr(Schema.String),
-  durationSeconds: Schema.Number,
-  count: Schema.Int
-}).annotations({ identifier: "Incident" })
-export type Incident = typeof Incident.Type
+export type { Incident }
+
 
 interface Row {
   readonly id: string

@@ -1,39 +1,71 @@
 /**
- * The cluster watch: four tiers of polls, each an Effect Schedule (offset and jittered so they
- * do not hit the API together), feeding the pure detectors and turning what they find into
- * incidents and events.
+ * The cluster watch: four tiers, each a Stream of snapshots from an Effect Schedule (offset and
+ * jittered so they do not hit the API together), folded through the pure detectors with the
+ * tier's own state, into incidents and events.
  *
- * - critical (12 s): node and guest state changes (Diff)
+ * - critical (12 s): what happens to nodes, guests, storage, quorum and HA (Diff), each change
+ *   with its cause from the task logs of the nodes involved (Causes), decided before it is told
  * - important (32 s): CPU, memory and disk thresholds on nodes and guests
  * - routine (5 min): the `health.heartbeat` ("Systems Nominal" / "Cluster Degraded")
  * - background (30 min): storage pool capacity thresholds
  *
- * A failing source never stops a tier and never crashes the runtime: each poll's failure is a
- * value, folded into one `source.degraded` per outage and one `source.recovered`.
+ * Only the leader polls. A tier's state belongs to a leadership term: when this instance takes
+ * the lead, the critical tier carries on from the watch state the last leader (or this process
+ * before a restart) stored, and the threshold tiers from the open incidents, so nothing is told
+ * twice and nothing that happened in between is missed. A failing source never stops a tier:
+ * each poll's failure is a value, folded into one `source.degraded` per outage and one
+ * `source.recovered`.
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { EventBus } from "../bus/EventBus.js"
 import { makeEvent } from "../domain/Event.js"
 import type { Snapshot } from "../domain/Snapshot.js"
+import type { Task } from "../domain/Task.js"
 import { Leadership } from "../scale/Leadership.js"
 import { ClusterSource } from "../sources/ClusterSource.js"
 import { EventRepo } from "../store/EventRepo.js"
-import { diff, reconcile, seed, type WatchState } from "./Diff.js"
-import { type Finding, fromStateChange, fromThreshold, monitorSource } from "./Findings.js"
+import type { Evidence } from "./Causes.js"
+import { fromStateChange } from "./ChangeFindings.js"
+import { diff, seed, type WatchState } from "./Diff.js"
+import { type Finding, monitorSource } from "./Findings.js"
+import { nodesToExplain } from "./GuestWatch.js"
 import { Incidents } from "./Incidents.js"
+import { reconcile } from "./Reconcile.js"
 import { healthy, onPoll, type SourceHealth } from "./SourceHealth.js"
-import { evaluate, type Measurement, measure, type Metric, statesFromIncidents, type ThresholdState } from "./Thresholds.js"
+import { fromThreshold } from "./ThresholdFindings.js"
+import { evaluate, type Measurement, measure, type Metric, statesFromIncidents, type ThresholdState, unmeasurable } from "./Thresholds.js"
 import { WatchConfig } from "./WatchConfig.js"
+import { decodeWatchState, encodeWatchState } from "./WatchStateCodec.js"
 
 type ThresholdStates = ReadonlyMap<string, { readonly state: ThresholdState; readonly measurement: Measurement }>
 
-/** Where the leader keeps its latest snapshot and source health for the other instances. */
-const snapshotKey = "cluster_snapshot"
+/** What the leader saw last: for instances that do not poll, and for the next leader. */
+export interface ClusterView {
+  readonly snapshot: Snapshot
+  readonly health: SourceHealth
+  readonly watch: WatchState | undefined
+}
+
+/** Where the leader keeps its latest view (snapshot, source health, watch state). */
+const viewKey = "cluster_view"
+
+/** A snapshot, and the leadership term it was taken in: a new term starts the tier's state afresh. */
+interface Polled {
+  readonly snapshot: Snapshot
+  readonly term: number
+}
+
+/** How far back a node's task log is read before the previous poll: long tasks start early. */
+const taskLookbackMs = 3_600_000
 
 const guestAndNodeMetrics: ReadonlySet<Metric> = new Set(["cpu", "mem", "disk"])
 const storageMetrics: ReadonlySet<Metric> = new Set(["storage"])
@@ -48,12 +80,15 @@ export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
     const repo = yield* EventRepo
 
     const latest = yield* SubscriptionRef.make<Option.Option<Snapshot>>(Option.none())
+    const view = yield* Ref.make<Option.Option<ClusterView>>(Option.none())
     const health = yield* Ref.make<SourceHealth>(healthy)
-    const watch = yield* Ref.make<WatchState | undefined>(undefined)
-    // One state map per tier that evaluates thresholds: the tiers run concurrently and each
-    // owns its metrics, so neither can overwrite the other's state.
-    const nodeAndGuestThresholds = yield* Ref.make<ThresholdStates | undefined>(undefined)
-    const storageThresholds = yield* Ref.make<ThresholdStates | undefined>(undefined)
+    const guestPolicy = {
+      lockStuckAfterMs: Duration.toMillis(config.lockStuckAfter),
+      returnGraceMs: Duration.toMillis(config.nodeReturnGrace),
+      slackMs: 60_000
+    }
+    // The user vigil acts as on Proxmox (`USER@REALM!TOKENID`), so its own tasks are told apart.
+    const actingUser = Option.getOrUndefined(Option.map(config.proxmox, (p) => String(Redacted.value(p.token)).split("=")[0]!))
 
     /** Applies each finding's incident operation, then publishes all their events in one commit. */
     const record = (findings: ReadonlyArray<Finding>) =>
@@ -63,43 +98,27 @@ export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
         yield* bus.publish(findings.map((f) => f.event))
       })
 
-    /** What the leader stored last, for an instance that does not poll and for the next leader. */
-    const fromLeader = Effect.map(repo.getMeta(snapshotKey), (text) =>
-      text === undefined ? undefined : (JSON.parse(text) as { snapshot: Snapshot; health: SourceHealth }))
+    const storedView = Effect.map(repo.getMeta(viewKey), (text): ClusterView | undefined => {
+      if (text === undefined) return undefined
+      const raw = JSON.parse(text) as { snapshot: Snapshot; health: SourceHealth; watch: string }
+      return { snapshot: raw.snapshot, health: raw.health, watch: Option.getOrUndefined(Either.getRight(decodeWatchState(raw.watch))) }
+    }).pipe(Effect.orElseSucceed(() => undefined))
 
-    /**
-     * What the previous leader (or this process before a restart) left open is the starting
-     * point, so nothing is alerted twice: detection state is dropped and re-seeded from the
-     * incidents each time this instance takes the lead.
-     */
-    const takeOver = Effect.gen(function*() {
-      yield* Ref.set(nodeAndGuestThresholds, undefined)
-      yield* Ref.set(storageThresholds, undefined)
-      const open = yield* incidents.openIncidents
-      // Start from what the previous leader saw last, so a crash during the handover is a change
-      // against it, not part of a first snapshot that only seeds.
-      const previous = yield* fromLeader.pipe(Effect.orElseSucceed(() => undefined))
-      if (previous === undefined) {
-        yield* Ref.set(watch, undefined)
-      } else {
-        const reconciled = reconcile(seed(previous.snapshot), open)
-        yield* Ref.set(watch, reconciled.state)
-        yield* record(reconciled.changes.map(fromStateChange))
-      }
-      const degraded = open.find((i) => i.key === `SOURCE_DEGRADED:source/${source.name}`)
-      const seeded: SourceHealth = degraded === undefined
-        ? healthy
-        : { _tag: "Degraded", since: Date.parse(degraded.openedAt), failures: degraded.count, reason: degraded.summary }
-      yield* Ref.set(health, seeded)
-    })
+    let term = 0
     let leading = false
-    /** True when this instance leads; the first round after gaining the lead takes over first. */
+    /** True when this instance leads; gaining the lead starts a new term and takes over source health. */
     const lead = Effect.gen(function*() {
       const now = yield* leadership.isLeader
       if (now && !leading) {
-        leading = true
-        yield* takeOver
-      } else if (!now) leading = false
+        term++
+        const open = yield* incidents.openIncidents.pipe(Effect.orElseSucceed(() => []))
+        const degraded = open.find((i) => i.key === `SOURCE_DEGRADED:source/${source.name}`)
+        const taken: SourceHealth = degraded === undefined
+          ? healthy
+          : { _tag: "Degraded", since: Date.parse(degraded.openedAt), failures: degraded.count, reason: degraded.summary }
+        yield* Ref.set(health, taken)
+      }
+      leading = now
       return now
     })
 
@@ -108,62 +127,103 @@ export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
     // older result arriving late is ignored for health, or one outage would count as several.
     let pollsStarted = 0
     let newestApplied = 0
-    let newestSnapshot = 0
 
     /** Takes a snapshot; a failure is recorded as source health, never raised. */
     const poll = Effect.gen(function*() {
       const started = ++pollsStarted
       const result = yield* Effect.either(source.snapshot)
-      const now = Date.now()
+      const now = yield* Clock.currentTimeMillis
       const outcome = yield* Ref.modify(health, (h) => {
         if (started < newestApplied) return [undefined, h] as const
         newestApplied = started
         const next = onPoll(source.name, h, result._tag === "Right" ? { ok: true } : { ok: false, reason: result.left.reason }, now)
         return [next.finding, next.health] as const
       })
-      if (outcome !== undefined) yield* record([outcome])
-      if (result._tag === "Left") return Option.none<Snapshot>()
-      if (started > newestSnapshot) {
-        newestSnapshot = started
-        yield* SubscriptionRef.set(latest, Option.some(result.right))
-        // Followers serve the cluster view from what the leader saw last.
-        yield* repo.setMeta(snapshotKey, JSON.stringify({ snapshot: result.right, health: yield* Ref.get(health) })).pipe(Effect.ignore)
-      }
-      return Option.some(result.right)
+      if (outcome !== undefined) yield* record([outcome]).pipe(Effect.catchAllCause((cause) => Effect.logWarning("could not record the source's health", cause)))
+      return Either.getRight(result)
     })
 
-    const detectStateChanges = (snapshot: Snapshot) =>
+    /** A tier's snapshots: polled on its schedule while this instance leads, each with its term. */
+    const snapshots = (interval: Duration.Duration, offset: Duration.Duration): Stream.Stream<Polled> =>
+      Stream.execute(Effect.sleep(offset)).pipe(
+        Stream.concat(Stream.repeatEffectWithSchedule(
+          Effect.flatMap(lead, (leads) => (leads ? Effect.map(poll, Option.map((snapshot) => ({ snapshot, term }))) : Effect.succeed(Option.none<Polled>()))),
+          Schedule.spaced(interval).pipe(Schedule.jittered)
+        )),
+        Stream.filterMap((p) => p)
+      )
+
+    /** The task logs that can explain what changed on these nodes since the previous poll. */
+    const gatherEvidence = (nodes: ReadonlySet<string>, since: number): Effect.Effect<Evidence> => {
+      const taskLog = source.taskLog
+      if (taskLog === undefined || nodes.size === 0) return Effect.succeed({ tasks: new Map(), actingUser })
+      return Effect.forEach(
+        [...nodes],
+        (node) => Effect.map(Effect.either(taskLog(node, Math.floor((since - taskLookbackMs) / 1000))), (r) =>
+          [node, Either.mapLeft(r, (e) => e.reason)] as [string, Either.Either<ReadonlyArray<Task>, string>]),
+        { concurrency: 4 }
+      ).pipe(Effect.map((entries) => ({ tasks: new Map(entries), actingUser })))
+    }
+
+    const publishView = (snapshot: Snapshot, watch: WatchState) =>
       Effect.gen(function*() {
-        const previous = yield* Ref.get(watch)
+        const current = { snapshot, health: yield* Ref.get(health), watch }
+        yield* Ref.set(view, Option.some(current))
+        yield* SubscriptionRef.set(latest, Option.some(snapshot))
+        yield* repo.setMeta(viewKey, JSON.stringify({ snapshot, health: current.health, watch: encodeWatchState(watch) })).pipe(Effect.ignore)
+      })
+
+    /**
+     * Where a new term starts: the watch state stored last (by the previous leader, or this
+     * process before a restart), so what changed in between is a change against it; without one,
+     * the first snapshot seeded and reconciled with the incidents still open.
+     */
+    const startingPoint = (snapshot: Snapshot) =>
+      Effect.gen(function*() {
+        const stored = yield* storedView
+        if (stored?.watch !== undefined) return { state: stored.watch, changes: [] }
+        return reconcile(seed(snapshot), yield* incidents.openIncidents)
+      })
+
+    /** One critical poll: the changes since the last, explained, told, and the new state. */
+    const watchStep = (acc: { readonly term: number; readonly state: WatchState | undefined }, polled: Polled) =>
+      Effect.gen(function*() {
+        const { snapshot } = polled
+        let previous = acc.term === polled.term ? acc.state : undefined
         if (previous === undefined) {
-          const openNow = yield* incidents.openIncidents
-          const seeded = diff(undefined, snapshot)
-          const reconciled = reconcile(seeded.state, openNow)
-          yield* Ref.set(watch, reconciled.state)
-          return yield* record(reconciled.changes.map(fromStateChange))
+          const start = yield* startingPoint(snapshot)
+          yield* record(start.changes.map(fromStateChange))
+          previous = start.state
         }
-        const { changes, state } = diff(previous, snapshot)
-        yield* Ref.set(watch, state)
+        const evidence = yield* gatherEvidence(nodesToExplain(previous.guests, snapshot), previous.takenAt)
+        const { changes, state } = diff(previous, snapshot, evidence, guestPolicy)
         yield* record(changes.map(fromStateChange))
-      })
+        yield* publishView(snapshot, state)
+        return { term: polled.term, state }
+      }).pipe(
+        // Nothing recorded: the next poll compares with the same state and tells it then.
+        Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("monitor critical round failed", cause), acc)),
+        Effect.withSpan("Monitor.critical")
+      )
 
-    const detectThresholds = (
-      snapshot: Snapshot,
-      metrics: ReadonlySet<Metric>,
-      thresholds: Ref.Ref<ThresholdStates | undefined>
-    ) =>
-      Effect.gen(function*() {
-        let states = yield* Ref.get(thresholds)
-        if (states === undefined) {
-          const seeded = statesFromIncidents(config.thresholds, yield* incidents.openIncidents)
-          states = new Map([...seeded].filter(([, v]) => metrics.has(v.measurement.metric)))
-        }
-        const result = evaluate(config.thresholds, states, measure(snapshot, metrics), metrics, Date.now())
-        yield* Ref.set(thresholds, result.states)
-        yield* record(result.transitions.map(fromThreshold))
-      })
+    const thresholdStep = (metrics: ReadonlySet<Metric>, name: string) =>
+      (acc: { readonly term: number; readonly states: ThresholdStates | undefined }, polled: Polled) =>
+        Effect.gen(function*() {
+          let states = acc.term === polled.term ? acc.states : undefined
+          if (states === undefined) {
+            const seeded = statesFromIncidents(config.thresholds, yield* incidents.openIncidents)
+            states = new Map([...seeded].filter(([, v]) => metrics.has(v.measurement.metric)))
+          }
+          const { snapshot } = polled
+          const result = evaluate(config.thresholds, states, measure(snapshot, metrics), metrics, snapshot.takenAt, unmeasurable(snapshot))
+          yield* record(result.transitions.map(fromThreshold))
+          return { term: polled.term, states: result.states as ThresholdStates | undefined }
+        }).pipe(
+          Effect.catchAllCause((cause) => Effect.as(Effect.logWarning(`monitor ${name} round failed`, cause), acc)),
+          Effect.withSpan(`Monitor.${name}`)
+        )
 
-    const heartbeat = (snapshot: Snapshot) =>
+    const heartbeat = ({ snapshot }: Polled) =>
       Effect.gen(function*() {
         const openNow = yield* incidents.openIncidents
         const nodesOnline = snapshot.nodes.filter((n) => n.status === "online").length
@@ -185,39 +245,39 @@ export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
             summary: `${status}: ${nodesOnline}/${snapshot.nodes.length} nodes online, ${guestsRunning}/${snapshot.guests.length} guests running`
           }
         }))
-      })
+      }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("monitor routine round failed", cause)), Effect.withSpan("Monitor.routine"))
 
-    /** A tier: poll, detect, repeat; only on the leader. A defect in a round is logged and the tier goes on. */
-    const tier = (name: string, interval: Duration.Duration, offset: Duration.Duration, detect: (s: Snapshot) => Effect.Effect<void, unknown>) =>
-      Effect.flatMap(lead, (leading) => (leading ? poll : Effect.succeed(Option.none<Snapshot>()))).pipe(
-        Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: detect })),
-        Effect.catchAllCause((cause) => Effect.logWarning(`monitor ${name} round failed`, cause)),
-        Effect.withSpan(`Monitor.${name}`),
-        Effect.repeat(Schedule.spaced(interval).pipe(Schedule.jittered)),
-        Effect.delay(offset),
-        Effect.forkScoped
-      )
-
-    // Offsets keep the tiers from calling the API at the same instant (seed 001's 12/32 s idea).
+    // Offsets keep the tiers from calling the API at the same instant.
     const offset = (ms: number, interval: Duration.Duration) => Duration.millis(Math.min(ms, Duration.toMillis(interval) / 2))
-    const { critical, important, routine, background } = config.tiers
-    yield* tier("critical", critical, Duration.zero, detectStateChanges)
-    yield* tier("important", important, offset(2_000, important), (s) => detectThresholds(s, guestAndNodeMetrics, nodeAndGuestThresholds))
-    yield* tier("routine", routine, offset(4_000, routine), heartbeat)
-    yield* tier("background", background, offset(6_000, background), (s) => detectThresholds(s, storageMetrics, storageThresholds))
+    const { background, critical, important, routine } = config.tiers
+    const noThresholds = { term: 0, states: undefined as ThresholdStates | undefined }
+    yield* Effect.forkScoped(Stream.runDrain(
+      snapshots(critical, Duration.zero).pipe(Stream.mapAccumEffect({ term: 0, state: undefined as WatchState | undefined }, (acc, p) =>
+        Effect.map(watchStep(acc, p), (next) => [next, undefined] as const)))
+    ))
+    yield* Effect.forkScoped(Stream.runDrain(
+      snapshots(important, offset(2_000, important)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
+        Effect.map(thresholdStep(guestAndNodeMetrics, "important")(acc, p), (next) => [next, undefined] as const)))
+    ))
+    yield* Effect.forkScoped(Stream.runForEach(snapshots(routine, offset(4_000, routine)), heartbeat))
+    yield* Effect.forkScoped(Stream.runDrain(
+      snapshots(background, offset(6_000, background)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
+        Effect.map(thresholdStep(storageMetrics, "background")(acc, p), (next) => [next, undefined] as const)))
+    ))
+
+    /** This instance's view when it leads, else the leader's. */
+    const currentView = Effect.flatMap(leadership.isLeader, (leads) =>
+      leads ? Ref.get(view) : Effect.map(storedView, Option.fromNullable))
 
     return {
       /** The latest snapshot: this instance's own when it leads, else the leader's. */
-      latest: Effect.flatMap(leadership.isLeader, (leads) =>
-        leads
-          ? SubscriptionRef.get(latest)
-          : Effect.map(fromLeader.pipe(Effect.orElseSucceed(() => undefined)), (s) => Option.fromNullable(s?.snapshot))),
+      latest: Effect.map(currentView, Option.map((v) => v.snapshot)),
+      view: currentView,
+      /** Every snapshot this instance takes, as it takes it (remediation verifies on them). */
       changes: latest.changes,
       sourceName: source.name,
       sourceHealth: Effect.flatMap(leadership.isLeader, (leads) =>
-        leads
-          ? Ref.get(health)
-          : Effect.map(fromLeader.pipe(Effect.orElseSucceed(() => undefined)), (s) => s?.health ?? healthy))
+        leads ? Ref.get(health) : Effect.map(storedView, (v) => v?.health ?? healthy))
     } as const
   })
 }) {}

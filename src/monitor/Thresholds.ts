@@ -227,6 +227,22 @@ export const measure = (snapshot: Snapshot, metrics: ReadonlySet<Metric>): Array
 }
 
 const noTags: ReadonlyArray<string> = []
+const noTargets: ReadonlySet<string> = new Set()
+
+/**
+ * The targets of a snapshot whose figures are unknown rather than gone: nodes that are not online,
+ * the guests on them, and storage that is not available (or whose node is down).
+ */
+export const unmeasurable = (snapshot: Snapshot): ReadonlySet<string> => {
+  const down = new Set(snapshot.nodes.filter((n) => n.status !== "online").map((n) => n.name))
+  const held = new Set<string>()
+  for (const n of down) held.add(`node/${n}`)
+  for (const g of snapshot.guests) if (down.has(g.node) || g.status === "unknown") held.add(guestKey(g))
+  for (const p of snapshot.storage) {
+    if (down.has(p.node) || (p.status !== "available" && p.status !== "active")) held.add(`storage/${p.node}/${p.storage}`)
+  }
+  return held
+}
 
 /** The rule for one measurement after overrides (later overrides win), or undefined when disabled. */
 export const ruleFor = (policy: ThresholdPolicy, m: Measurement): Rule | undefined => {
@@ -326,7 +342,12 @@ export const evaluate = (
   states: ReadonlyMap<string, { readonly state: ThresholdState; readonly measurement: Measurement }>,
   measurements: ReadonlyArray<Measurement>,
   metrics: ReadonlySet<Metric>,
-  now: number
+  now: number,
+  /**
+   * Targets whose value is unknown rather than gone (a node that is down, its guests, a storage
+   * that is unavailable): their violations are held as they were, neither resolved nor repeated.
+   */
+  held: ReadonlySet<string> = noTargets
 ) => {
   const next = new Map(states)
   const transitions: Array<Transition> = []
@@ -360,7 +381,7 @@ export const evaluate = (
     record(rule, m, before, m.value)
   }
   for (const [key, { state, measurement }] of states) {
-    if (seen.has(key) || !metrics.has(measurement.metric)) continue
+    if (seen.has(key) || !metrics.has(measurement.metric) || held.has(measurement.target)) continue
     record(ruleFor(policy, measurement) ?? policy.rules[measurement.metric], measurement, state, undefined)
   }
   return { states: next, transitions }

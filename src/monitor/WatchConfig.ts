@@ -39,6 +39,10 @@ export interface WatchConfigShape {
   readonly thresholds: ThresholdPolicy
   /** Processes the local-host source checks are running (seed 002's service checks). */
   readonly localServices: ReadonlyArray<string>
+  /** A guest lock held longer than this is reported stuck. */
+  readonly lockStuckAfter: Duration.Duration
+  /** How long a node that came back has to start what ran on it before that counts as lost. */
+  readonly nodeReturnGrace: Duration.Duration
 }
 
 const thresholds: Config.Config<ThresholdPolicy> = Config.string("VIGIL_THRESHOLDS").pipe(
@@ -99,7 +103,9 @@ export const watchConfig: Config.Config<WatchConfigShape> = Config.all({
   }),
   thresholds,
   thresholdsFile: thresholdsFromFile,
-  localServices: commaList("VIGIL_LOCAL_SERVICES")
+  localServices: commaList("VIGIL_LOCAL_SERVICES"),
+  lockStuckAfter: tier("VIGIL_LOCK_STUCK_AFTER", Duration.hours(3)),
+  nodeReturnGrace: Config.duration("VIGIL_NODE_RETURN_GRACE").pipe(Config.withDefault(Duration.minutes(5)))
 }).pipe(
   Config.mapOrFail(({ thresholdsFile, ...config }) => {
     if (config.source === "proxmox" && Option.isNone(config.proxmox)) {

@@ -18,7 +18,7 @@ import { AppConfig } from "../AppConfig.js"
 import { EventBus } from "../bus/EventBus.js"
 import { Signal } from "../bus/Hub.js"
 import { makeEvent } from "../domain/Event.js"
-import type { IncidentOp } from "../monitor/Findings.js"
+import type { IncidentOp } from "../domain/Incident.js"
 import { Incidents } from "../monitor/Incidents.js"
 import { Leadership } from "../scale/Leadership.js"
 

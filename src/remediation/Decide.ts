@@ -5,6 +5,7 @@
  * stopped on purpose, so every rule is here, in one function, and property-tested.
  */
 import type { Guest, Snapshot } from "../domain/Snapshot.js"
+import { type Task, taskUser } from "../domain/Task.js"
 import type { AutonomyLevel, Policy, Runbook, Silence } from "./Policy.js"
 
 export interface IncidentFacts {
@@ -28,14 +29,8 @@ export interface PastAction {
   readonly permanent: boolean
 }
 
-/** One entry of a node's task log (`/nodes/{node}/tasks`). */
-export interface TaskEntry {
-  readonly type: string
-  readonly id: string
-  readonly user: string
-  /** Epoch seconds, as PVE gives them. */
-  readonly starttime: number
-}
+/** What the guardrail reads of a node's task log (`/nodes/{node}/tasks?source=all`). */
+export type TaskEntry = Pick<Task, "type" | "id" | "user" | "tokenid" | "starttime">
 
 export interface Context {
   readonly snapshot: Snapshot | undefined
@@ -48,7 +43,7 @@ export interface Context {
   /** Other open incidents (for inhibition under a node outage). */
   readonly openIncidents: ReadonlyArray<{ readonly key: string; readonly condition: string; readonly target: string }>
   readonly proposal: "none" | "pending" | "approved" | "rejected" | "expired"
-  /** The user vigil acts as on Proxmox (its token's user), so its own tasks are recognised. */
+  /** The user vigil acts as on Proxmox (`USER@REALM!TOKENID`), so its own tasks are recognised. */
   readonly actingUser: string | undefined
 }
 
@@ -126,7 +121,7 @@ export const explainingTask = (
   tasks.find((t) =>
     t.id === String(guest.vmid) &&
     t.starttime * 1000 >= incident.openedAt - policy.causeLookbackMs &&
-    (explainingTasks.has(t.type) || (actingUser !== undefined && t.user === actingUser && !t.type.endsWith("start")))
+    (explainingTasks.has(t.type) || (actingUser !== undefined && taskUser(t) === actingUser && !t.type.endsWith("start")))
   )
 
 export const decide = (incident: IncidentFacts, ctx: Context, policy: Policy, now: number): Decision => {

@@ -50,7 +50,7 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
     const proxmox = yield* Effect.serviceOption(ProxmoxApi)
     const watch = yield* Effect.serviceOption(WatchConfig)
     const actingUser = Option.flatMap(watch, (w) => w.proxmox).pipe(
-      Option.map((p) => String(Redacted.value(p.token)).split("=")[0]!.split("!")[0]!),
+      Option.map((p) => String(Redacted.value(p.token)).split("=")[0]!),
       Option.getOrUndefined
     )
 
@@ -188,7 +188,7 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
         const tasks = guest === undefined || Option.isNone(proxmox)
           ? undefined
           : yield* proxmox.value.nodeTasks(guest.node, { vmid: guest.vmid }).pipe(
-            Effect.map((ts) => ts.map((t) => ({ type: t.type, id: t.id ?? "", user: t.user ?? "", starttime: t.starttime }))),
+            Effect.map((ts) => ts.map((t) => ({ type: t.type, id: t.id ?? "", user: t.user ?? "", tokenid: t.tokenid, starttime: t.starttime }))),
             Effect.orElseSucceed(() => undefined)
           )
         const ctx: Context = {
@@ -326,7 +326,7 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
 
     if (config.enabled) {
       // New incidents wake the engine at once; the tick catches everything else (expiries, cooldowns).
-      yield* bus.subscribe(makeFilter({ type: "vm.crashed,ct.crashed,node.*,threshold.*,agent.lost,source.*,service.*" }), { transport: "internal" }).pipe(
+      yield* bus.subscribe(makeFilter({ type: "vm.crashed,ct.crashed,node.*,threshold.*,agent.lost,source.*,service.*,cluster.*,storage.*,ha.*,guest.*" }), { transport: "internal" }).pipe(
         Stream.runForEach(() => Queue.offer(wake, undefined)),
         Effect.catchTag("ServerShuttingDown", () => Effect.never),
         Effect.retry(Schedule.spaced("1 second")),

@@ -35,7 +35,12 @@ export const defaultRunbooks: ReadonlyArray<Runbook> = [
   { id: "alert-disk-critical", condition: "DISK_CRITICAL", action: "alert", level: 1 },
   { id: "alert-ram-critical", condition: "RAM_CRITICAL", action: "alert", level: 1 },
   { id: "alert-storage-critical", condition: "STORAGE_CRITICAL", action: "alert", level: 1 },
-  { id: "alert-agent-lost", condition: "AGENT_LOST", action: "alert", level: 1 }
+  { id: "alert-agent-lost", condition: "AGENT_LOST", action: "alert", level: 1 },
+  { id: "alert-quorum-lost", condition: "QUORUM_LOST", action: "alert", level: 1 },
+  { id: "alert-storage-unavailable", condition: "STORAGE_UNAVAILABLE", action: "alert", level: 1 },
+  { id: "alert-node-fenced", condition: "NODE_FENCED", action: "alert", level: 1 },
+  { id: "alert-ha-error", condition: "HA_ERROR", action: "alert", level: 1 },
+  { id: "alert-lock-stuck", condition: "GUEST_LOCK_STUCK", action: "alert", level: 1 }
 ]
 
 /** A silence or maintenance window: matching incidents get neither action nor notification. */

@@ -6,6 +6,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { Snapshot } from "../domain/Snapshot.js"
+import type { Task } from "../domain/Task.js"
 
 export class SourceError extends Schema.TaggedError<SourceError>()("SourceError", {
   source: Schema.String,
@@ -17,6 +18,11 @@ export interface ClusterSourceShape {
   /** `proxmox`, `localhost`, ... */
   readonly name: string
   readonly snapshot: Effect.Effect<Snapshot, SourceError>
+  /**
+   * A node's tasks that started at or after `since` (epoch seconds), running ones included; what
+   * explains a guest's stop, restart or move. Undefined for a source that has no task log.
+   */
+  readonly taskLog: ((node: string, since: number) => Effect.Effect<ReadonlyArray<Task>, SourceError>) | undefined
 }
 
 export class ClusterSource extends Context.Tag("vigil/ClusterSource")<ClusterSource, ClusterSourceShape>() {}

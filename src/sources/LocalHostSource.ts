@@ -4,6 +4,7 @@
  * disk, every real mounted filesystem as a storage pool (statfs), listening TCP ports held by more
  * than one process (port conflicts), and configured processes that should be running.
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
@@ -193,7 +194,7 @@ export const LocalHostSourceLive = Layer.effect(
       const services = yield* read("processes", () => readServices(name, localServices))
       return {
         source: "localhost",
-        takenAt: Date.now(),
+        takenAt: yield* Clock.currentTimeMillis,
         nodes: [node],
         guests: [],
         storage,
@@ -204,6 +205,6 @@ export const LocalHostSourceLive = Layer.effect(
       Effect.timeoutFail({ duration: sourceTimeout, onTimeout: () => fail("reading the host took too long") }),
       Effect.withSpan("LocalHostSource.snapshot")
     )
-    return { name: "localhost", snapshot }
+    return { name: "localhost", snapshot, taskLog: undefined }
   })
 )

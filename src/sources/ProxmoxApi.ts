@@ -22,7 +22,7 @@ import * as Http from "node:http"
 import * as Https from "node:https"
 import type { TLSSocket } from "node:tls"
 import { SourceError } from "./ClusterSource.js"
-import { ClusterStatusItem, Envelope, NodeStatusDetail, Resource, Task, TaskStatus } from "./PveSchema.js"
+import { ClusterStatusItem, Envelope, HaStatusItem, NodeStatusDetail, Resource, Task, TaskStatus } from "./PveSchema.js"
 import type { ProxmoxConfig } from "../monitor/WatchConfig.js"
 
 const normalizeFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, "").toUpperCase()
@@ -31,18 +31,25 @@ const normalizeFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, "").toUpper
  * An https agent that accepts exactly one certificate, by its SHA-256 fingerprint. Node skips
  * `checkServerIdentity` when CA verification is off, so the pin is checked on the connected
  * socket itself, before any request is written.
+ *
+ * TLS sessions are not resumed: on a resumed session the server sends no certificate, so there
+ * would be nothing to check the pin against (pveproxy issues session tickets; an agent that caches
+ * them sees an empty fingerprint from the second connection on). Connections are kept alive
+ * instead, so a full handshake is rare.
  */
 class PinnedAgent extends Https.Agent {
-  constructor(private readonly pinned: string) {
+  constructor(private readonly pinned: string, private readonly shown: string) {
     // The pin replaces CA verification: PVE ships a self-signed certificate.
-    super({ rejectUnauthorized: false })
+    super({ rejectUnauthorized: false, maxCachedSessions: 0, keepAlive: true })
   }
   override createConnection(options: any, callback?: any): any {
     const socket = (Https.Agent.prototype as any).createConnection.call(this, options, callback) as TLSSocket
     socket.once("secureConnect", () => {
-      const actual = socket.getPeerCertificate().fingerprint256 ?? ""
-      if (normalizeFingerprint(actual) !== this.pinned) {
-        socket.destroy(new Error(`certificate fingerprint ${actual} does not match VIGIL_PROXMOX_FINGERPRINT`))
+      const actual = socket.getPeerCertificate().fingerprint256
+      if (actual === undefined || actual === "") {
+        socket.destroy(new Error("the server presented no certificate to check VIGIL_PROXMOX_FINGERPRINT against"))
+      } else if (normalizeFingerprint(actual) !== this.pinned) {
+        socket.destroy(new Error(`certificate fingerprint ${actual} does not match VIGIL_PROXMOX_FINGERPRINT ${this.shown}`))
       }
     })
     return socket
@@ -56,11 +63,14 @@ const agentLayer = (config: ProxmoxConfig) =>
     Effect.acquireRelease(
       Effect.sync(() => {
         const https = config.insecure
-          ? new Https.Agent({ rejectUnauthorized: false })
+          ? new Https.Agent({ rejectUnauthorized: false, keepAlive: true })
           : Option.isSome(config.fingerprint)
-          ? new PinnedAgent(normalizeFingerprint(config.fingerprint.value))
-          : new Https.Agent(Option.match(config.caFile, { onNone: () => ({}), onSome: (file) => ({ ca: readFileSync(file) }) }))
-        return { [NodeHttpClient.HttpAgentTypeId]: NodeHttpClient.HttpAgentTypeId, http: new Http.Agent(), https } as const
+          ? new PinnedAgent(normalizeFingerprint(config.fingerprint.value), config.fingerprint.value)
+          : new Https.Agent({
+            keepAlive: true,
+            ...Option.match(config.caFile, { onNone: () => ({}), onSome: (file) => ({ ca: readFileSync(file) }) })
+          })
+        return { [NodeHttpClient.HttpAgentTypeId]: NodeHttpClient.HttpAgentTypeId, http: new Http.Agent({ keepAlive: true }), https } as const
       }),
       (agent) => Effect.sync(() => {
         agent.http.destroy()
@@ -142,13 +152,19 @@ export class ProxmoxApi extends Effect.Service<ProxmoxApi>()("vigil/ProxmoxApi",
         clusterResources: get("/cluster/resources", Schema.Array(Resource)),
         clusterStatus: get("/cluster/status", Schema.Array(ClusterStatusItem)),
         nodeStatus: (node: string) => get(`/nodes/${encodeURIComponent(node)}/status`, NodeStatusDetail),
-        nodeTasks: (node: string, options: { readonly since?: number; readonly vmid?: number } = {}) =>
+        /**
+         * The node's tasks, running ones included: PVE lists only finished tasks unless asked with
+         * `source=all`, and a shutdown or backup still in progress is exactly what explains a stop.
+         * `since` (epoch seconds) bounds the start time.
+         */
+        nodeTasks: (node: string, options: { readonly since?: number; readonly vmid?: number; readonly limit?: number } = {}) =>
           get(
-            `/nodes/${encodeURIComponent(node)}/tasks?limit=50${options.since ? `&since=${options.since}` : ""}${
+            `/nodes/${encodeURIComponent(node)}/tasks?source=all&limit=${options.limit ?? 500}${options.since ? `&since=${Math.floor(options.since)}` : ""}${
               options.vmid ? `&vmid=${options.vmid}` : ""
             }`,
             Schema.Array(Task)
           ),
+        haStatus: get("/cluster/ha/status/current", Schema.Array(HaStatusItem)),
         startGuest: (node: string, kind: "qemu" | "lxc", vmid: number) =>
           call(HttpClientRequest.post(`/nodes/${encodeURIComponent(node)}/${kind}/${vmid}/status/start`), Schema.String),
         taskStatus: (node: string, upid: string) =>

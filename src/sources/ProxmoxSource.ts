@@ -1,28 +1,31 @@
 /**
  * The Proxmox VE source: one snapshot is `/cluster/resources` (nodes, guests, storage in one
- * call) plus `/cluster/status` (quorum), and `/nodes/{node}/status` for each online node. The
- * per-node calls are isolated: a node whose proxied endpoint answers 595 or hangs is marked on
- * its own and hides nothing else; only the cluster-wide call failing fails the snapshot.
+ * call) plus `/cluster/status` (quorum) and `/cluster/ha/status/current` (HA resources), and
+ * `/nodes/{node}/status` for each online node. The per-node calls are isolated: a node whose
+ * proxied endpoint answers 595 or hangs is marked on its own and hides nothing else; only the
+ * cluster-wide resources call failing fails the snapshot. Its task log explains state changes.
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { Task } from "../domain/Task.js"
 import { ClusterSource } from "./ClusterSource.js"
 import { ProxmoxApi } from "./ProxmoxApi.js"
-import { toSnapshot } from "./PveSchema.js"
+import { toHaServices, toSnapshot } from "./PveSchema.js"
 
 export const ProxmoxSourceLive = Layer.effect(
   ClusterSource,
   Effect.gen(function*() {
     const api = yield* ProxmoxApi
     const snapshot = Effect.gen(function*() {
-      const [resources, status] = yield* Effect.all(
-        [api.clusterResources, Effect.either(api.clusterStatus)],
-        { concurrency: 2 }
+      const [resources, status, ha] = yield* Effect.all(
+        [api.clusterResources, Effect.either(api.clusterStatus), Effect.either(api.haStatus)],
+        { concurrency: 3 }
       )
       const quorate = status._tag === "Right"
         ? status.right.find((item) => item.type === "cluster")?.quorate
         : undefined
-      const snap = toSnapshot(resources, quorate, Date.now())
+      const snap = toSnapshot(resources, quorate, ha._tag === "Right" ? toHaServices(ha.right) : undefined, yield* Clock.currentTimeMillis)
       const details = yield* Effect.forEach(
         snap.nodes.filter((n) => n.status === "online"),
         (n) => Effect.map(Effect.either(api.nodeStatus(n.name)), (r) => [n.name, r] as const),
@@ -34,6 +37,21 @@ export const ProxmoxSourceLive = Layer.effect(
         nodes: snap.nodes.map((n) => (unreachable.has(n.name) ? { ...n, detail: unreachable.get(n.name)! } : n))
       }
     }).pipe(Effect.withSpan("ProxmoxSource.snapshot"))
-    return { name: "proxmox", snapshot }
+
+    const taskLog = (node: string, since: number) =>
+      Effect.map(api.nodeTasks(node, { since }), (tasks) =>
+        tasks.map((t): Task => ({
+          upid: t.upid,
+          node: t.node,
+          type: t.type,
+          id: t.id ?? "",
+          user: t.user ?? "",
+          tokenid: t.tokenid,
+          starttime: t.starttime,
+          endtime: t.endtime,
+          status: t.status
+        })))
+
+    return { name: "proxmox", snapshot, taskLog }
   })
 )

@@ -4,7 +4,7 @@
  * Decoding is lenient where PVE is loose and strict where a wrong value would mislead.
  */
 import * as Schema from "effect/Schema"
-import type { ClusterNode, Guest, GuestStatus, NodeStatus, Snapshot, StoragePool } from "../domain/Snapshot.js"
+import type { ClusterNode, Guest, GuestStatus, HaService, NodeStatus, Snapshot, StoragePool } from "../domain/Snapshot.js"
 
 /** A number, or a string holding one. */
 export const LooseNumber = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -53,17 +53,32 @@ export const NodeStatusDetail = Schema.Struct({
   rootfs: Schema.optional(Schema.Struct({ used: LooseNumber, total: LooseNumber }))
 })
 
+/** An entry of `/nodes/{node}/tasks`; a token's tasks carry its user in `user` and its name in `tokenid`. */
 export const Task = Schema.Struct({
   upid: Schema.String,
   node: Schema.String,
   type: Schema.String,
   id: Schema.optional(Schema.String),
   user: Schema.optional(Schema.String),
+  tokenid: Schema.optional(Schema.String),
   status: Schema.optional(Schema.String),
   starttime: LooseNumber,
   endtime: Schema.optional(LooseNumber)
 })
 export type Task = typeof Task.Type
+
+/** One entry of `/cluster/ha/status/current`; only `service` entries are read. */
+export const HaStatusItem = Schema.Struct({
+  id: Schema.String,
+  type: Schema.String,
+  node: Schema.optional(Schema.String),
+  sid: Schema.optional(Schema.String),
+  crm_state: Schema.optional(Schema.String),
+  state: Schema.optional(Schema.String),
+  request_state: Schema.optional(Schema.String),
+  quorate: Schema.optional(LooseBoolean)
+})
+export type HaStatusItem = typeof HaStatusItem.Type
 
 export const TaskStatus = Schema.Struct({
   upid: Schema.String,
@@ -77,7 +92,9 @@ export const Envelope = <A, I>(data: Schema.Schema<A, I>) =>
   Schema.Struct({ data: Schema.NullOr(data), errors: Schema.optional(Schema.Unknown), message: Schema.optional(Schema.String) })
 
 const nodeStatuses: ReadonlySet<string> = new Set(["online", "offline"])
-const guestStatuses: ReadonlySet<string> = new Set(["running", "stopped", "paused", "suspended", "prelaunch"])
+const guestStatuses: ReadonlySet<string> = new Set([
+  "running", "stopped", "paused", "suspended", "prelaunch", "guest-panicked", "internal-error", "io-error"
+])
 
 const defined = <A extends object>(a: A): A =>
   Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
@@ -91,7 +108,8 @@ export const toNode = (r: Resource): ClusterNode =>
     maxmem: r.maxmem,
     disk: r.disk,
     maxdisk: r.maxdisk,
-    uptime: r.uptime
+    uptime: r.uptime,
+    hastate: r.hastate
   })
 
 export const toGuest = (r: Resource): Guest | undefined => {
@@ -107,6 +125,7 @@ export const toGuest = (r: Resource): Guest | undefined => {
     maxmem: r.maxmem,
     disk: r.disk,
     maxdisk: r.maxdisk,
+    uptime: r.uptime,
     lock: r.lock === "" ? undefined : r.lock,
     hastate: r.hastate,
     tags: (r.tags ?? "").split(/[;, ]+/).filter((t) => t.length > 0),
@@ -114,23 +133,36 @@ export const toGuest = (r: Resource): Guest | undefined => {
   })
 }
 
+/**
+ * A storage pool as one node sees it. PVE reports `available` with figures while the node's
+ * status daemon reports the storage active, and `unknown` without figures otherwise.
+ */
 export const toStorage = (r: Resource): StoragePool | undefined => {
   if (r.type !== "storage" || r.node === undefined || r.storage === undefined) return undefined
   return defined({
     node: r.node,
     storage: r.storage,
     status: r.status ?? "unknown",
-    used: r.disk ?? 0,
-    total: r.maxdisk ?? 0,
+    used: r.disk,
+    total: r.maxdisk,
     shared: r.shared ?? false,
     type: r.plugintype
   })
 }
 
-/** Builds a snapshot from `/cluster/resources` (and `/cluster/status` when it answered). */
+/** HA resources from `/cluster/ha/status/current` (its `service` entries; the manager's raw state). */
+export const toHaServices = (items: ReadonlyArray<HaStatusItem>): Array<HaService> =>
+  items.flatMap((i) => {
+    const state = i.crm_state ?? i.state
+    if (i.type !== "service" || i.sid === undefined || i.node === undefined || state === undefined) return []
+    return [defined({ sid: i.sid, node: i.node, state, requestState: i.request_state })]
+  })
+
+/** Builds a snapshot from `/cluster/resources`, and `/cluster/status` and the HA status when they answered. */
 export const toSnapshot = (
   resources: ReadonlyArray<Resource>,
   quorate: boolean | undefined,
+  ha: ReadonlyArray<HaService> | undefined,
   takenAt: number
 ): Snapshot => ({
   source: "proxmox",
@@ -139,6 +171,7 @@ export const toSnapshot = (
   guests: resources.flatMap((r) => toGuest(r) ?? []),
   storage: resources.flatMap((r) => toStorage(r) ?? []),
   ...(quorate === undefined ? {} : { quorate }),
+  ...(ha === undefined ? {} : { ha }),
   portConflicts: [],
   services: []
 })

@@ -17,7 +17,7 @@ const until = (description: string, check: () => Promise<boolean>, timeoutMs = 1
 describe("the HUD in a real browser", () => {
   it.scopedLive("shows posted events, crashed VMs and incidents live, approves a proposal, and resumes across a restart", () =>
     Effect.gen(function*() {
-      const sim = yield* startSimulator({ startDelayMs: 300 })
+      const sim = yield* startSimulator({ timing: { taskMs: 300 } })
       const dir = yield* tempDir
       const env = {
         ...watching(sim, {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Https from "node:https"
 import { readFileSync } from "node:fs"
 import * as Path from "node:path"
 import { waitUntil } from "../support/Clients.js"
+import { awaitEvents } from "../support/Events.js"
 import { startSimulator, watching } from "../support/Simulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
@@ -52,6 +54,43 @@ describe("Proxmox over TLS", () => {
       const wrong = yield* startVigil(watching(sim, { VIGIL_PROXMOX_FINGERPRINT: fingerprint.replace("2C", "3D") }))
       const state = yield* clusterState(wrong.url)
       expect(state.message).toMatch(/fingerprint/)
+    }))
+
+  for (const maxVersion of ["TLSv1.2", "TLSv1.3"] as const) {
+    it.scopedLive(`a pinned connection holds across 100 polls against a server that issues session tickets (${maxVersion})`, () =>
+      Effect.gen(function*() {
+        // pveproxy issues session tickets; closing idle connections at once makes every poll a new one.
+        const sim = yield* startSimulator({ tls: { ...tls, maxVersion }, keepAliveTimeoutMs: 1 })
+        // A client that caches sessions does resume them here: tickets are on.
+        yield* Effect.promise(async () => {
+          const agent = new Https.Agent({ rejectUnauthorized: false })
+          for (let i = 0; i < 3; i++) {
+            await new Promise<void>((resolve, reject) =>
+              Https.get(`${sim.url}/api2/json/cluster/status`, { agent }, (res) => res.resume().on("end", resolve)).on("error", reject))
+            await new Promise((r) => setTimeout(r, 20))
+          }
+          agent.destroy()
+        })
+        expect(sim.tlsSessions.resumed).toBeGreaterThan(0)
+        const vigil = yield* startVigil(watching(sim, { VIGIL_PROXMOX_FINGERPRINT: fingerprint, VIGIL_POLL_CRITICAL: "20 millis", VIGIL_POLL_IMPORTANT: "1 hour", VIGIL_POLL_BACKGROUND: "1 hour" }))
+        yield* waitUntil("100 polls", () => (sim.hits.get("/cluster/resources") ?? 0) >= 100, 60_000)
+        expect(sim.tlsSessions.full).toBeGreaterThan(50)
+        expect((yield* getJson(`${vigil.url}/api/v1/events?type=source.*`)).body).toEqual([])
+        expect(yield* clusterState(vigil.url)).toEqual({ ok: true, nodes: 3 })
+      }))
+  }
+
+  it.scopedLive("a wrong pin is one source.degraded naming the expected and the presented fingerprint", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator({ tls, keepAliveTimeoutMs: 1 })
+      const wrongPin = fingerprint.replace("2C", "3D")
+      const vigil = yield* startVigil(watching(sim, { VIGIL_PROXMOX_FINGERPRINT: wrongPin }))
+      yield* awaitEvents(vigil.url, "source.degraded")
+      // Many more polls fail the same way; the outage is still one event.
+      yield* Effect.sleep("1500 millis")
+      const degraded = (yield* getJson(`${vigil.url}/api/v1/events?type=source.degraded`)).body
+      expect(degraded).toHaveLength(1)
+      expect(degraded[0].data.reason).toContain(`certificate fingerprint ${fingerprint} does not match VIGIL_PROXMOX_FINGERPRINT ${wrongPin}`)
     }))
 
   it.scopedLive("skips verification only when VIGIL_PROXMOX_INSECURE is set", () =>

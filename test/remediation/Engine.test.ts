@@ -38,7 +38,7 @@ describe("remediation against the PVE simulator", () => {
       const [succeeded] = yield* awaitEvents(vigil.url, "remediation.succeeded")
       expect(succeeded.data).toMatchObject({ incident: "VM_CRASHED:qemu/100", action: "start_guest", attempt: 1 })
       expect(sim.guest(100).status).toBe("running")
-      expect(sim.state.tasks.filter((t) => t.type === "qmstart" && t.id === "100")).toHaveLength(1)
+      expect(sim.tasks.filter((t) => t.type === "qmstart" && t.id === "100")).toHaveLength(1)
       yield* awaitEvents(vigil.url, "vm.started")
       const deadline = Date.now() + 10_000
       let row: any
@@ -72,22 +72,24 @@ describe("remediation against the PVE simulator", () => {
       expect(decisive.map((a) => a.result)).toEqual(["failure", "failure", "failure", "escalated"])
       expect(decisive.map((a) => a.attemptNumber).slice(0, 3)).toEqual([1, 2, 3])
       expect((yield* events(vigil.url, "remediation.escalated"))).toHaveLength(1)
-      expect(sim.state.tasks.filter((t) => t.type === "qmstart" && t.id === "101")).toHaveLength(3)
+      expect(sim.tasks.filter((t) => t.type === "qmstart" && t.id === "101")).toHaveLength(3)
       expect(hook.received.map((h) => JSON.parse(h.body).kind).filter((k) => k === "escalation")).toHaveLength(1)
     }))
 
-  it.scopedLive("a VM stopped by an operator's task is left alone, labelled with that cause", () =>
+  it.scopedLive("a VM stopped by an operator's task is no crash: told with its cause, no incident, nothing for remediation to do", () =>
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(healing(sim, {}))
       yield* watchSeeded(vigil.url)
-      sim.operatorStop(100, "qmshutdown")
-      const [blocked] = yield* awaitEvents(vigil.url, "remediation.blocked")
-      expect(blocked.data).toMatchObject({ guardrail: "explained-by-task", reason: expect.stringContaining("qmshutdown") })
+      sim.operatorStop(100, "shutdown", "alice@pve")
+      const [stopped] = yield* awaitEvents(vigil.url, "vm.stopped")
+      expect(stopped).toMatchObject({ severity: "info", cause: "operator", data: { cause: { kind: "operator", user: "alice@pve", task: "qmshutdown" } } })
       yield* Effect.sleep("1000 millis")
       expect(sim.guest(100).status).toBe("stopped")
-      expect(sim.state.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
-      expect((yield* events(vigil.url, "remediation.blocked"))).toHaveLength(1)
+      expect(sim.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
+      expect(yield* events(vigil.url, "vm.crashed")).toEqual([])
+      expect(yield* events(vigil.url, "remediation.*")).toEqual([])
+      expect((yield* getJson(`${vigil.url}/api/v1/incidents`)).body).toEqual([])
     }))
 
   it.scopedLive("a node outage gives one notification, not one per guest, and no restarts; its end a recovery notice", () =>
@@ -101,7 +103,7 @@ describe("remediation against the PVE simulator", () => {
       yield* Effect.sleep("1500 millis")
       expect(hook.received.map((h) => JSON.parse(h.body).kind)).toEqual(["escalation"])
       expect(JSON.parse(hook.received[0]!.body).incident.key).toBe("NODE_UNREACHABLE:node/pve1")
-      expect(sim.state.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
+      expect(sim.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
       sim.setNodeOnline("pve1", true)
       yield* waitUntil("recovery", () => hook.received.length === 2)
       expect(JSON.parse(hook.received[1]!.body).kind).toBe("recovery")

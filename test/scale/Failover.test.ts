@@ -113,7 +113,7 @@ describe("three vigil processes on one PostgreSQL database", () => {
       expect(crashed.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
       const succeeded = yield* events(next[0]!.url, "remediation.succeeded")
       expect(succeeded.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
-      expect(sim.state.tasks.filter((t) => t.type === "qmstart").map((t) => t.id)).toEqual(["100", "101"])
+      expect(sim.tasks.filter((t) => t.type === "qmstart").map((t) => t.id)).toEqual(["100", "101"])
       const started = yield* events(next[0]!.url, "vm.started")
       expect(started.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
 

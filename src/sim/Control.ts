@@ -1,0 +1,93 @@
+/**
+ * The simulator's control API under `/_sim`: scripts what happens in the cluster (crashes,
+ * operators' actions, backups, migrations, node failures, storage, quorum, HA) for `npm run sim`
+ * users and for tests that drive the simulator from another process.
+ */
+import type { SimCluster } from "./Cluster.js"
+
+export interface ControlAnswer {
+  readonly status: number
+  readonly body: unknown
+}
+
+type Body = Record<string, unknown>
+
+const text = (body: Body, key: string) => (typeof body[key] === "string" ? (body[key] as string) : undefined)
+const number = (body: Body, key: string) => (typeof body[key] === "number" ? (body[key] as number) : undefined)
+
+export const control = (cluster: SimCluster, method: string, path: string, body: Body): ControlAnswer | undefined => {
+  const done = (result: unknown = { ok: true }): ControlAnswer => ({ status: 200, body: result })
+  let m: RegExpMatchArray | null
+  if (method === "GET" && path === "/_sim/state") return done({ ...cluster.state, tasks: cluster.tasks })
+  if (method !== "POST") return undefined
+  if (path === "/_sim/reset") {
+    cluster.reset()
+    return done()
+  }
+  if ((m = path.match(/^\/_sim\/guests\/(\d+)\/([a-z-]+)$/))) {
+    const vmid = Number(m[1])
+    const user = text(body, "user") ?? "root@pam"
+    switch (m[2]) {
+      case "crash":
+        cluster.crash(vmid)
+        break
+      case "shutdown-inside":
+        cluster.shutdownInside(vmid)
+        break
+      case "reboot-inside":
+        cluster.rebootInside(vmid)
+        break
+      case "ha-restart":
+        cluster.crashAndHaRestart(vmid)
+        break
+      case "stop":
+      case "shutdown":
+        cluster.operatorStop(vmid, m[2], user, number(body, "durationMs"))
+        break
+      case "reboot":
+        cluster.operatorReboot(vmid, user)
+        break
+      case "start":
+        cluster.startGuest(vmid, user)
+        break
+      case "backup":
+        cluster.backup(vmid, (text(body, "mode") ?? "stop") as "stop", number(body, "durationMs"), user)
+        break
+      case "migrate":
+        cluster.migrate(vmid, text(body, "target") ?? "", user)
+        break
+      default:
+        return undefined
+    }
+    return done(cluster.guest(vmid))
+  }
+  if ((m = path.match(/^\/_sim\/guests\/(\d+)$/))) {
+    Object.assign(cluster.guest(Number(m[1])), body)
+    return done(cluster.guest(Number(m[1])))
+  }
+  if ((m = path.match(/^\/_sim\/nodes\/([^/]+)\/(offline|online|fail|maintenance|metrics)$/))) {
+    const node = cluster.node(m[1]!)
+    if (m[2] === "metrics") {
+      const { cpu, diskPercent, memPercent } = body as { cpu?: number; memPercent?: number; diskPercent?: number }
+      if (cpu !== undefined) node.cpu = cpu
+      if (memPercent !== undefined) node.mem = (node.maxmem * memPercent) / 100
+      if (diskPercent !== undefined) node.disk = (node.maxdisk * diskPercent) / 100
+    } else if (m[2] === "maintenance") {
+      node.maintenance = body.on !== false
+    } else {
+      cluster.setNodeOnline(node.name, m[2] === "online")
+    }
+    return done(node)
+  }
+  if ((m = path.match(/^\/_sim\/storage\/([^/]+)\/([^/]+)\/(fill|unavailable|available)$/))) {
+    const pool = cluster.pool(m[1]!, m[2]!)
+    if (m[3] === "fill") pool.used = (pool.total * Number(body.percent)) / 100
+    else pool.status = m[3] === "available" ? "available" : "unknown"
+    return done(pool)
+  }
+  if (path === "/_sim/quorum") {
+    cluster.state.quorumOverride = typeof body.quorate === "boolean" ? body.quorate : undefined
+    return done({ quorate: cluster.state.quorumOverride ?? null })
+  }
+  return undefined
+}

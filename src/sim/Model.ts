@@ -1,0 +1,118 @@
+/**
+ * The simulated cluster's state: nodes, guests, storage, HA resources, as plain data, and the
+ * default three-node cluster. Times are epoch milliseconds from the simulator's clock.
+ */
+
+export interface SimNode {
+  name: string
+  status: "online" | "offline"
+  cpu: number
+  maxcpu: number
+  mem: number
+  maxmem: number
+  disk: number
+  maxdisk: number
+  bootedAt: number
+  /** When it went offline; what it reported before stays visible for a while (PVE's stale cache). */
+  offlineSince?: number | undefined
+  /** An operator put it in HA maintenance mode. */
+  maintenance?: boolean | undefined
+  /** HA fenced it (set by the fencing timeline). */
+  fenced?: boolean | undefined
+}
+
+export interface SimHa {
+  /** What the resource is asked to be. */
+  requestState: "started" | "stopped" | "disabled" | "ignored"
+  /** The HA manager's state: started, stopped, request_stop, fence, recovery, migrate, error, ... */
+  state: string
+}
+
+export interface SimGuest {
+  kind: "qemu" | "lxc"
+  vmid: number
+  name: string
+  node: string
+  status: "running" | "stopped" | "paused" | "suspended" | "prelaunch" | "guest-panicked"
+  cpu: number
+  mem: number
+  maxmem: number
+  disk: number
+  maxdisk: number
+  /** When its current process started (uptime counts from here); undefined when stopped. */
+  startedAt?: number | undefined
+  lock?: string | undefined
+  tags?: string | undefined
+  template?: boolean | undefined
+  /** Started again when its node boots (PVE's `onboot`). */
+  onboot?: boolean | undefined
+  /** HA-managed when set. */
+  ha?: SimHa | undefined
+  /** Starting it fails (the task ends with an error): a guest that keeps crashing. */
+  startFails?: boolean | undefined
+}
+
+export interface SimStorage {
+  node: string
+  storage: string
+  /** PVE says `available` while the node reports the storage active, `unknown` otherwise. */
+  status: "available" | "unknown"
+  used: number
+  total: number
+  shared: boolean
+  type: string
+}
+
+export interface SimState {
+  nodes: Array<SimNode>
+  guests: Array<SimGuest>
+  storage: Array<SimStorage>
+  /** Forced quorum (a scripted loss); undefined: a majority of nodes online. */
+  quorumOverride?: boolean | undefined
+}
+
+const GiB = 1024 ** 3
+
+export const defaultCluster = (now: number): SimState => {
+  const node = (name: string, cpu: number, memGiB: number, diskGiB: number): SimNode => ({
+    name, status: "online", cpu, maxcpu: 16, mem: memGiB * GiB, maxmem: 64 * GiB, disk: diskGiB * GiB, maxdisk: 100 * GiB,
+    bootedAt: now - 864_000_000
+  })
+  const guest = (kind: "qemu" | "lxc", vmid: number, name: string, nodeName: string, extra: Partial<SimGuest> = {}): SimGuest => ({
+    kind, vmid, name, node: nodeName, status: "running", cpu: 0.05, mem: 2 * GiB, maxmem: 4 * GiB, disk: 0, maxdisk: 32 * GiB,
+    startedAt: now - 3_600_000, onboot: true, ...extra
+  })
+  const pools = (n: string): Array<SimStorage> => [
+    { node: n, storage: "local", status: "available", used: 20 * GiB, total: 100 * GiB, shared: false, type: "dir" },
+    { node: n, storage: "local-lvm", status: "available", used: 200 * GiB, total: 800 * GiB, shared: false, type: "lvmthin" },
+    { node: n, storage: "ceph", status: "available", used: 3000 * GiB, total: 10000 * GiB, shared: true, type: "rbd" }
+  ]
+  return {
+    nodes: [node("pve1", 0.12, 24, 30), node("pve2", 0.3, 40, 45), node("pve3", 0.05, 10, 20)],
+    guests: [
+      guest("qemu", 100, "web", "pve1", { tags: "web;prod" }),
+      guest("qemu", 101, "db", "pve1", { tags: "db;prod", mem: 3 * GiB }),
+      guest("lxc", 102, "cache", "pve2", { disk: 2 * GiB, maxdisk: 8 * GiB }),
+      guest("qemu", 103, "worker", "pve2", { ha: { requestState: "started", state: "started" } }),
+      guest("lxc", 104, "backup", "pve3", { status: "stopped", mem: 0, cpu: 0, startedAt: undefined, onboot: false }),
+      guest("qemu", 9000, "debian-template", "pve3", { status: "stopped", template: true, mem: 0, cpu: 0, startedAt: undefined, onboot: false })
+    ],
+    storage: ["pve1", "pve2", "pve3"].flatMap(pools)
+  }
+}
+
+/** Seconds since the guest's process started, 0 when it does not run. */
+export const uptimeOf = (g: SimGuest, at: number) => (g.startedAt === undefined ? 0 : Math.max(0, Math.floor((at - g.startedAt) / 1000)))
+
+/** `vm:100` / `ct:102`. */
+export const sidOf = (g: SimGuest) => `${g.kind === "qemu" ? "vm" : "ct"}:${g.vmid}`
+
+/** HA is in use when any resource is HA-managed; only then do nodes have an HA state. */
+export const haInUse = (state: SimState) => state.guests.some((g) => g.ha !== undefined)
+
+export const quorate = (state: SimState) =>
+  state.quorumOverride ?? state.nodes.filter((n) => n.status === "online").length * 2 > state.nodes.length
+
+/** The HA manager's view of a node (pve-ha-manager NodeStatus): online, maintenance, unknown, fence. */
+export const nodeHaState = (n: SimNode) =>
+  n.status === "online" ? (n.maintenance ? "maintenance" : "online") : n.fenced ? "fence" : "unknown"
