@@ -34,24 +34,42 @@ const Cluster = ({ cluster }) => {
     }</h2>
     <div class="tiles">
       ${cluster.nodes.map((n) => html`<div class=${`tile node ${n.status !== "online" ? "down" : n.incidents.length ? "alerting" : ""}`} data-node=${n.name}>
-        <div class="name">${n.name}</div><div class="meta">${n.status}${n.detail ? ` · ${n.detail}` : ""}</div>
+        <div class="name">${n.name}</div><div class="meta">${n.status}${n.hastate && n.hastate !== "online" ? ` · HA ${n.hastate}` : ""}${n.detail ? ` · ${n.detail}` : ""}</div>
         <div class="meta">cpu ${n.usage.cpu ?? "–"}%</div><${Bar} value=${n.usage.cpu} />
         <div class="meta">mem ${n.usage.mem ?? "–"}%</div><${Bar} value=${n.usage.mem} />
         <div class="meta">disk ${n.usage.disk ?? "–"}%</div><${Bar} value=${n.usage.disk} />
       </div>`)}
       ${cluster.guests.filter((g) => !g.template).map((g) => html`<div
-        class=${`tile guest ${g.incidents.length ? "down" : g.status === "running" ? "" : "stopped"}`}
+        class=${`tile guest ${guestClass(g)}`}
         data-guest=${`${g.kind}/${g.vmid}`}>
         <div class="name">${g.vmid} ${g.name}</div>
         <div class="meta">${g.kind} · ${g.node} · ${g.status}${g.lock ? ` · ${g.lock}` : ""}</div>
-        <div class="meta">mem ${g.usage.mem ?? "–"}%</div><${Bar} value=${g.usage.mem} />
+        ${g.affected ? html`<div class="cause affected">its node is down: followed</div>` : g.cause && g.status !== "running"
+          ? html`<div class=${`cause ${g.cause.kind}`} title=${g.cause.summary}>${causeText(g)}</div>`
+          : html`<div class="meta">mem ${g.usage.mem ?? "–"}%</div><${Bar} value=${g.usage.mem} />`}
       </div>`)}
-      ${cluster.storage.map((p) => html`<div class=${`tile ${p.incidents.length ? "alerting" : ""}`}>
-        <div class="name">${p.node}/${p.storage}</div><div class="meta">${p.type ?? ""} ${p.shared ? "· shared" : ""}</div>
+      ${cluster.storage.map((p) => html`<div class=${`tile ${p.affected ? "stopped" : p.status !== "available" && p.status !== "active" ? "down" : p.incidents.length ? "alerting" : ""}`}>
+        <div class="name">${p.node}/${p.storage}</div><div class="meta">${p.type ?? ""} ${p.shared ? "· shared" : ""}${p.status !== "available" ? ` · ${p.status}` : ""}</div>
         <div class="meta">${p.percent ?? "–"}% used</div><${Bar} value=${p.percent} />
       </div>`)}
     </div>
   </section>`
+}
+
+/**
+ * A guest tile: red when it crashed (an open incident, or a stop nothing explains), grey when it
+ * is stopped for a known reason or its node is down, plain while it runs.
+ */
+const guestClass = (g) => {
+  if (g.incidents.length || (g.status !== "running" && g.cause?.kind === "unknown")) return "down"
+  return g.status === "running" && !g.affected ? "" : "stopped"
+}
+
+/** "stopped by root@pam, qmshutdown": who and which task, when a task says; else the summary. */
+const causeText = (g) => {
+  const c = g.cause
+  if (c.kind === "unknown") return `crashed: ${c.summary}`
+  return c.user ? `${g.status} by ${c.user}, ${c.task}` : c.summary
 }
 
 const severities = ["debug", "info", "warning", "error", "critical"]
@@ -75,7 +93,9 @@ const Feed = ({ events, paused, setPaused }) => {
     <div class="feed" id="feed">
       ${shown.slice(0, 300).map((e) => html`<div class="row" data-seq=${e.sequence} data-type=${e.type}>
         <span class="dim">${time(e.time)}</span><span class=${`sev ${e.severity}`}>${e.severity}</span>
-        <span class="dim">#${e.sequence}</span><span>${e.type} ${e.subject ?? e.node ?? ""} <span class="dim">${e.data?.summary ?? e.data?.title ?? ""}</span></span>
+        <span class="dim">#${e.sequence}</span><span>${e.type} ${e.subject ?? e.node ?? ""}${e.cause
+          ? html` <span class=${`cause-tag ${e.cause}`} title=${e.data?.cause?.summary ?? ""}>${e.cause}</span>`
+          : null} <span class="dim">${e.data?.summary ?? e.data?.title ?? ""}</span></span>
       </div>`)}
     </div>
   </section>`

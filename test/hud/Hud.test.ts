@@ -45,6 +45,20 @@ describe("the HUD in a real browser", () => {
       sim.crash(100)
       yield* until("the tile turns red", async () => (await page.locator('.tile.guest.down[data-guest="qemu/100"]').count()) === 1)
       yield* until("the incident", async () => (await page.locator('#incidents tr[data-key="VM_CRASHED:qemu/100"]').count()) === 1)
+
+      // An operator's shutdown is no crash: grey, with who stopped it and how; the feed says why.
+      sim.operatorStop(101, "shutdown", "root@pam")
+      const stoppedTile = page.locator('.tile.guest.stopped[data-guest="qemu/101"]')
+      yield* until("the stopped tile in grey", async () => (await stoppedTile.count()) === 1)
+      yield* until("its cause", async () => (await stoppedTile.locator(".cause").textContent()) === "stopped by root@pam, qmshutdown")
+      const borders = yield* Effect.promise(() => Promise.all([
+        stoppedTile.evaluate((el) => getComputedStyle(el).borderLeftColor),
+        page.locator('.tile.guest[data-guest="qemu/100"]').evaluate((el) => getComputedStyle(el).borderLeftColor)
+      ]))
+      expect(borders).toEqual(["rgb(139, 148, 158)", "rgb(248, 81, 73)"])
+      yield* until("the cause beside the event", async () =>
+        (await page.locator('#feed .row[data-type="vm.stopped"] .cause-tag').textContent()) === "operator")
+      expect(yield* Effect.promise(() => page.locator('#feed .row[data-type="vm.crashed"] .cause-tag.unknown').count())).toBe(1)
       yield* until("the proposal", async () => (await page.locator(".proposal button.approve").count()) === 1)
       yield* Effect.promise(() => page.click(".proposal button.approve"))
       yield* until("the approval reached the API and the VM runs", async () => sim.guest(100).status === "running")
