@@ -39,7 +39,9 @@ describe("remediation against the PVE simulator", () => {
       expect(succeeded.data).toMatchObject({ incident: "VM_CRASHED:qemu/100", action: "start_guest", attempt: 1 })
       expect(sim.guest(100).status).toBe("running")
       expect(sim.tasks.filter((t) => t.type === "qmstart" && t.id === "100")).toHaveLength(1)
-      yield* awaitEvents(vigil.url, "vm.started")
+      const [started] = yield* awaitEvents(vigil.url, "vm.started")
+      // vigil's own start is told as such: its token's task.
+      expect(started).toMatchObject({ cause: "vigil", data: { recovered: true, cause: { kind: "vigil", task: "qmstart" } } })
       const deadline = Date.now() + 10_000
       let row: any
       do {
