@@ -11,7 +11,8 @@ import * as Path from "node:path"
 import * as Schema from "effect/Schema"
 import { noEvidence } from "../src/monitor/Causes.js"
 import { diff } from "../src/monitor/Diff.js"
-import { defaultPolicy, evaluate, measure, type Metric } from "../src/monitor/Thresholds.js"
+import { defaultPolicy, type Metric } from "../src/monitor/ThresholdPolicy.js"
+import { evaluate, measure } from "../src/monitor/Thresholds.js"
 import { Resource, toSnapshot } from "../src/sources/PveSchema.js"
 
 const root = Path.join(import.meta.dirname, "..")

@@ -1,37 +1,57 @@
 /**
- * vigil: composes the layers and runs until SIGINT/SIGTERM, then shuts down gracefully.
+ * vigil: the features composed in dependency order, run until SIGINT/SIGTERM, then shut down
+ * gracefully. Each feature's layer wires its own parts; the configuration is read from the
+ * environment (or any ConfigProvider: tests give a map).
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AccessConfig } from "./access/AccessConfig.js"
-import { Notifications } from "./access/Notifications.js"
+import { Inbox } from "./access/Inbox.js"
 import { StreamGuard } from "./access/StreamGuard.js"
 import { Tokens } from "./access/Tokens.js"
-import { AppConfig } from "./AppConfig.js"
-import { BackboneLive } from "./Backbone.js"
+import { BackboneLive } from "./bus/Backbone.js"
 import { HttpLive } from "./http/HttpLive.js"
+import { Lifecycle } from "./http/Lifecycle.js"
 import { NodeServer } from "./http/NodeServer.js"
-import { Lifecycle } from "./Lifecycle.js"
-import { Incidents } from "./monitor/Incidents.js"
-import { Leadership } from "./scale/Leadership.js"
+import { ServerConfig } from "./http/ServerConfig.js"
+import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
-import { WatchLive } from "./monitor/WatchLive.js"
 import { Heartbeats } from "./producers/Heartbeats.js"
 import { AuditRepo } from "./remediation/AuditRepo.js"
 import { Engine } from "./remediation/Engine.js"
-import { Notifier } from "./remediation/Notifier.js"
 import { RemediationConfig } from "./remediation/RemediationConfig.js"
+import { Leadership } from "./scale/Leadership.js"
+import { SourceConfig } from "./sources/SourceConfig.js"
+import { SourcesLive } from "./sources/Sources.js"
+import { Incidents } from "./store/Incidents.js"
+import { StoreConfig } from "./store/StoreConfig.js"
+
+/** Every `VIGIL_*` variable, read once at start: a bad one stops start-up naming it. */
+const ConfigLive = Layer.mergeAll(
+  StoreConfig.layer,
+  ServerConfig.layer,
+  AccessConfig.layer,
+  SourceConfig.layer,
+  WatchConfig.layer,
+  RemediationConfig.layer
+)
+
+/** Store and bus, with the coordination of several instances (leadership) and the incidents table. */
+const Core = Layer.mergeAll(Incidents.Default, Leadership.Default).pipe(Layer.provideMerge(BackboneLive))
+
+/** What reacts to the stream and what feeds it besides ingest: the watch, remediation, producers, access. */
+const Features = Layer.mergeAll(Engine.Default, AuditRepo.Default, Heartbeats.Default, Inbox.Default, StreamGuard.Default).pipe(
+  Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
+  Layer.provideMerge(SourcesLive)
+)
 
 export const VigilLive = Lifecycle.pipe(
   Layer.provideMerge(HttpLive),
-  Layer.provideMerge(Engine.Default),
-  Layer.provideMerge(Notifier.Default),
-  Layer.provideMerge(Layer.merge(StreamGuard.Default, Notifications.Default)),
-  Layer.provideMerge(Layer.mergeAll(WatchLive, Heartbeats.Default, AuditRepo.Default, Tokens.Default)),
-  Layer.provideMerge(Layer.merge(Incidents.Default, Leadership.Default)),
-  Layer.provideMerge(BackboneLive),
-  Layer.provideMerge(NodeServer.layer)
+  Layer.provideMerge(Features),
+  Layer.provideMerge(Core),
+  Layer.provideMerge(NodeServer.layer),
+  Layer.provideMerge(ConfigLive)
 )
 
 /**
@@ -47,9 +67,7 @@ const survive = (what: string) => (error: unknown) => {
 export const runServer = () => {
   process.on("uncaughtException", survive("an exception"))
   process.on("unhandledRejection", survive("a rejected promise"))
-  NodeRuntime.runMain(
-    Layer.launch(VigilLive.pipe(Layer.provide([AppConfig.layer, WatchConfig.layer, RemediationConfig.layer, AccessConfig.layer])))
-  )
+  NodeRuntime.runMain(Layer.launch(VigilLive))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runServer()

@@ -10,35 +10,26 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { commaList, layerFromEnv } from "../ConfigEnv.js"
+import { commaList } from "../domain/ConfigFormats.js"
 
-export interface AccessConfigShape {
-  readonly auth: boolean
+const loopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.")
+
+export const accessConfig = Config.all({
+  host: Config.string("VIGIL_HOST").pipe(Config.withDefault("127.0.0.1")),
+  auth: Config.literal("on", "off")("VIGIL_AUTH").pipe(Config.option),
   /** Events a token may ingest per second (token bucket). */
-  readonly ingestRate: number
-  readonly maxStreamsPerToken: number
-  readonly corsOrigins: ReadonlyArray<string>
+  ingestRate: Config.integer("VIGIL_INGEST_RATE_LIMIT").pipe(Config.withDefault(20_000)),
+  maxStreamsPerToken: Config.integer("VIGIL_MAX_STREAMS_PER_TOKEN").pipe(Config.withDefault(50)),
+  corsOrigins: commaList("VIGIL_CORS_ORIGINS"),
   /**
    * Host names (with or without a port) this server answers to. Empty: loopback names while
    * authentication is off (against DNS rebinding), any name once it is on.
    */
-  readonly allowedHosts: ReadonlyArray<string>
-  /** How often open streams re-check that their token is still valid (revocations elsewhere). */
-  readonly recheck: Duration.Duration
-}
-
-const loopback = (host: string) => host === "localhost" || host === "::1" || host.startsWith("127.")
-
-export const accessConfig: Config.Config<AccessConfigShape> = Config.all({
-  host: Config.string("VIGIL_HOST").pipe(Config.withDefault("127.0.0.1")),
-  auth: Config.literal("on", "off")("VIGIL_AUTH").pipe(Config.option),
-  ingestRate: Config.integer("VIGIL_INGEST_RATE_LIMIT").pipe(Config.withDefault(20_000)),
-  maxStreamsPerToken: Config.integer("VIGIL_MAX_STREAMS_PER_TOKEN").pipe(Config.withDefault(50)),
-  corsOrigins: commaList("VIGIL_CORS_ORIGINS"),
   allowedHosts: commaList("VIGIL_ALLOWED_HOSTS"),
+  /** How often open streams re-check that their token is still valid (revocations elsewhere). */
   recheck: Config.duration("VIGIL_AUTH_RECHECK").pipe(Config.withDefault(Duration.seconds(5)))
 }).pipe(
-  Config.mapOrFail(({ host, auth, ...rest }) => {
+  Config.mapOrFail(({ auth, host, ...rest }) => {
     const on = Option.getOrElse(auth, () => (loopback(host) ? "off" : "on")) === "on"
     if (!on && !loopback(host)) {
       return Either.left(
@@ -49,7 +40,6 @@ export const accessConfig: Config.Config<AccessConfigShape> = Config.all({
   })
 )
 
-export class AccessConfig extends Context.Tag("vigil/AccessConfig")<AccessConfig, AccessConfigShape>() {
+export class AccessConfig extends Context.Tag("vigil/AccessConfig")<AccessConfig, Config.Config.Success<typeof accessConfig>>() {
   static readonly layer = Layer.effect(AccessConfig, accessConfig)
-  static readonly fromEnv = (env: Record<string, string>) => layerFromEnv(AccessConfig, accessConfig)(env)
 }

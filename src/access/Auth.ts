@@ -6,49 +6,13 @@
  * `admin` includes the other scopes. With authentication off, every request is the anonymous
  * user with every scope.
  */
-import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
-import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Schema from "effect/Schema"
+import { Forbidden, RequireAdmin, RequireIngest, RequireRead, Unauthorized, type User } from "../api/Security.js"
 import { AccessConfig } from "./AccessConfig.js"
-import { type Scope, Tokens } from "./Tokens.js"
-
-export interface User {
-  /** Undefined when authentication is off: no user context, every event visible. */
-  readonly name: string | undefined
-  readonly scopes: ReadonlyArray<Scope>
-  readonly tokenId: string | undefined
-}
-
-export class CurrentUser extends Context.Tag("vigil/CurrentUser")<CurrentUser, User>() {}
-
-export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
-  "Unauthorized",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 401 })
-) {}
-
-export class Forbidden extends Schema.TaggedError<Forbidden>()(
-  "Forbidden",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 403 })
-) {}
-
-const security = {
-  bearer: HttpApiSecurity.bearer,
-  query: HttpApiSecurity.apiKey({ key: "access_token", in: "query" }),
-  cookie: HttpApiSecurity.apiKey({ key: "vigil_token", in: "cookie" })
-}
-
-const options = { failure: Schema.Union(Unauthorized, Forbidden), provides: CurrentUser, security } as const
-
-export class RequireRead extends HttpApiMiddleware.Tag<RequireRead>()("vigil/RequireRead", options) {}
-export class RequireIngest extends HttpApiMiddleware.Tag<RequireIngest>()("vigil/RequireIngest", options) {}
-export class RequireAdmin extends HttpApiMiddleware.Tag<RequireAdmin>()("vigil/RequireAdmin", options) {}
+import type { Scope } from "../domain/Token.js"
+import { Tokens } from "./Tokens.js"
 
 const anonymous: User = { name: undefined, scopes: ["read", "ingest", "admin"], tokenId: undefined }
 

@@ -5,17 +5,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import { TooManyStreams } from "../api/ApiErrors.js"
 import { AccessConfig } from "./AccessConfig.js"
-import type { User } from "./Auth.js"
+import type { User } from "../api/Security.js"
 import { Tokens } from "./Tokens.js"
-
-export class TooManyStreams extends Schema.TaggedError<TooManyStreams>()(
-  "TooManyStreams",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 429 })
-) {}
 
 export class StreamGuard extends Effect.Service<StreamGuard>()("vigil/StreamGuard", {
   scoped: Effect.gen(function*() {

@@ -6,23 +6,9 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
+import type { Scope, TokenInfo } from "../domain/Token.js"
 import { createHash, randomBytes } from "node:crypto"
 
-export const Scope = Schema.Literal("read", "ingest", "admin")
-export type Scope = typeof Scope.Type
-
-export const TokenInfo = Schema.Struct({
-  id: Schema.String,
-  user: Schema.String,
-  scopes: Schema.Array(Scope),
-  label: Schema.NullOr(Schema.String),
-  createdAt: Schema.String,
-  expiresAt: Schema.NullOr(Schema.String),
-  revokedAt: Schema.NullOr(Schema.String),
-  lastUsedAt: Schema.NullOr(Schema.String)
-}).annotations({ identifier: "TokenInfo" })
-export type TokenInfo = typeof TokenInfo.Type
 
 export type Verification =
   | { readonly _tag: "Valid"; readonly token: TokenInfo }

@@ -18,7 +18,7 @@ import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import { AppConfig } from "../AppConfig.js"
+import { positiveInt } from "../domain/ConfigFormats.js"
 import { StoredEvent } from "../domain/Event.js"
 import { type EventFilter, matches } from "../domain/EventFilter.js"
 
@@ -126,7 +126,11 @@ const matching = (filter: EventFilter, through: number, events: ReadonlyArray<St
 
 export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
   effect: Effect.gen(function*() {
-    const { subscriberBuffer } = yield* AppConfig
+    /**
+     * Events a Mailbox subscriber may have queued before it is cut off as too slow; also how many
+     * live events a replaying subscriber may have held back before it re-reads the store.
+     */
+    const subscriberBuffer = yield* positiveInt("VIGIL_SUBSCRIBER_BUFFER", 4096)
     const entries = new Set<Subscription>()
     let closed = false
 

@@ -6,11 +6,12 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { type Scope, Tokens } from "../access/Tokens.js"
-import { AppConfig } from "../AppConfig.js"
+import { Tokens } from "../access/Tokens.js"
+import type { Scope } from "../domain/Token.js"
 import { SqlLive } from "../store/SqlLive.js"
+import { StoreConfig } from "../store/StoreConfig.js"
 
-export const TokenCliLive = Tokens.Default.pipe(Layer.provide(SqlLive), Layer.provide(AppConfig.layer))
+export const TokenCliLive = Tokens.Default.pipe(Layer.provide(SqlLive), Layer.provide(StoreConfig.layer))
 
 const usage = `usage: vigil token create --user NAME --scopes read,ingest,admin [--label TEXT] [--expires "30 days"]
        vigil token list

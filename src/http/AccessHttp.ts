@@ -3,20 +3,20 @@
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
-import { CurrentUser } from "../access/Auth.js"
-import { Notifications } from "../access/Notifications.js"
+import { CurrentUser } from "../api/Security.js"
+import { Inbox } from "../access/Inbox.js"
 import { StreamGuard } from "../access/StreamGuard.js"
 import { Tokens } from "../access/Tokens.js"
-import { NotFound } from "./AccessApi.js"
-import { VigilApi } from "./Api.js"
-import { storeUnavailable } from "./ApiErrors.js"
+import { NotFound } from "../api/AccessApi.js"
+import { VigilApi } from "../api/Api.js"
+import { storeUnavailable } from "../api/ApiErrors.js"
 
 const unavailable = storeUnavailable
 
 export const AccessHttp = HttpApiBuilder.group(VigilApi, "access", (handlers) =>
   Effect.gen(function*() {
     const tokens = yield* Tokens
-    const notifications = yield* Notifications
+    const notifications = yield* Inbox
     const guard = yield* StreamGuard
 
     return handlers

@@ -6,11 +6,11 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { guestKey, storageKey } from "../domain/Snapshot.js"
-import { Incidents } from "../monitor/Incidents.js"
-import { Monitor } from "../monitor/Monitor.js"
+import { Incidents } from "../store/Incidents.js"
+import { ClusterWatch } from "../monitor/Monitor.js"
 import { percent } from "../monitor/Thresholds.js"
-import { VigilApi } from "./Api.js"
-import { ServiceUnavailable, storeUnavailable } from "./ApiErrors.js"
+import { VigilApi } from "../api/Api.js"
+import { ServiceUnavailable, storeUnavailable } from "../api/ApiErrors.js"
 
 /** A percentage for display: one decimal, null when not measured. */
 const shown = (used: number | undefined, total: number | undefined) => {
@@ -23,7 +23,7 @@ const unavailable = storeUnavailable
 export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) =>
   Effect.gen(function*() {
     const incidents = yield* Incidents
-    const monitor = yield* Effect.serviceOption(Monitor)
+    const monitor = yield* ClusterWatch
 
     return handlers
       .handle("cluster", () =>

@@ -11,8 +11,7 @@ import * as Either from "effect/Either"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as Duration from "effect/Duration"
 import { AccessConfig } from "../access/AccessConfig.js"
-import { CurrentUser } from "../access/Auth.js"
-import { AppConfig } from "../AppConfig.js"
+import { CurrentUser } from "../api/Security.js"
 import { EventBus, retentionWatermarkKey } from "../bus/EventBus.js"
 import { type NewEvent, validateEvent } from "../domain/Event.js"
 import { mayHoldSurrogates } from "../domain/UntrustedJson.js"
@@ -20,11 +19,12 @@ import { type EventFilter, makeFilter } from "../domain/EventFilter.js"
 import { type Severity, severityOfRank } from "../domain/Severity.js"
 import { DeadLetters } from "../store/DeadLetters.js"
 import { EventRepo } from "../store/EventRepo.js"
-import { VigilApi } from "./Api.js"
-import { BadRequest, storeUnavailable } from "./ApiErrors.js"
-import { EventsRejected, IngestResponse, maxEventsPerRequest } from "./EventsApi.js"
-import { SseStreams } from "./SseResponse.js"
+import { VigilApi } from "../api/Api.js"
+import { BadRequest, storeUnavailable } from "../api/ApiErrors.js"
+import { EventsRejected, IngestResponse, maxEventsPerRequest } from "../api/EventsApi.js"
+import { SseStreams } from "./SseStreams.js"
 import { webSocketSession } from "./WebSocketSession.js"
+import { ServerConfig } from "./ServerConfig.js"
 
 type ItemResult = (typeof IngestResponse.Type)["results"][number]
 
@@ -42,7 +42,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
   Effect.gen(function*() {
     const bus = yield* EventBus
     const repo = yield* EventRepo
-    const config = yield* AppConfig
+    const config = yield* ServerConfig
     const access = yield* AccessConfig
     const limiter = yield* RateLimiter.RateLimiter
     const sse = yield* SseStreams

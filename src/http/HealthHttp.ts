@@ -7,8 +7,8 @@ import * as Effect from "effect/Effect"
 import { Hub } from "../bus/Hub.js"
 import { Leadership } from "../scale/Leadership.js"
 import { EventRepo } from "../store/EventRepo.js"
-import { version } from "../version.js"
-import { VigilApi } from "./Api.js"
+import { version } from "../domain/Version.js"
+import { VigilApi } from "../api/Api.js"
 
 export const HealthHttp = HttpApiBuilder.group(VigilApi, "health", (handlers) =>
   Effect.gen(function*() {

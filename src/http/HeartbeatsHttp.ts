@@ -4,8 +4,8 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import { Heartbeats } from "../producers/Heartbeats.js"
-import { VigilApi } from "./Api.js"
-import { ServiceUnavailable } from "./ApiErrors.js"
+import { VigilApi } from "../api/Api.js"
+import { ServiceUnavailable } from "../api/ApiErrors.js"
 
 export const HeartbeatsHttp = HttpApiBuilder.group(VigilApi, "heartbeats", (handlers) =>
   Effect.gen(function*() {

@@ -22,8 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { AccessConfig } from "../access/AccessConfig.js"
 import { AuthLive } from "../access/Auth.js"
-import { AppConfig } from "../AppConfig.js"
-import { VigilApi } from "./Api.js"
+import { VigilApi } from "../api/Api.js"
 import { AccessHttp } from "./AccessHttp.js"
 import { ClusterHttp } from "./ClusterHttp.js"
 import { EventsHttp } from "./EventsHttp.js"
@@ -33,6 +32,7 @@ import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
 import { RemediationHttp } from "./RemediationHttp.js"
 import { NodeServer } from "./NodeServer.js"
 import { makeRequestGuard } from "./RequestGuard.js"
+import { ServerConfig } from "./ServerConfig.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
   Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, AccessHttp]),
@@ -42,7 +42,7 @@ const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
 const listen = Layer.unwrapEffect(
   Effect.gen(function*() {
     const server = yield* NodeServer
-    const { host, port } = yield* AppConfig
+    const { host, port } = yield* ServerConfig
     return NodeHttpServer.layer(() => server, { host, port })
   })
 )

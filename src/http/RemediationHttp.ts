@@ -7,9 +7,9 @@ import { AuditRepo } from "../remediation/AuditRepo.js"
 import { Engine } from "../remediation/Engine.js"
 import { levelNames } from "../remediation/Policy.js"
 import { RemediationConfig } from "../remediation/RemediationConfig.js"
-import { VigilApi } from "./Api.js"
-import { storeUnavailable } from "./ApiErrors.js"
-import { ProposalNotFound, ProposalNotPending } from "./RemediationApi.js"
+import { VigilApi } from "../api/Api.js"
+import { storeUnavailable } from "../api/ApiErrors.js"
+import { ProposalNotFound, ProposalNotPending } from "../api/RemediationApi.js"
 
 const unavailable = storeUnavailable
 

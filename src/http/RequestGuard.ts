@@ -22,8 +22,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { IncomingMessage } from "node:http"
 import { AccessConfig } from "../access/AccessConfig.js"
-import { AppConfig } from "../AppConfig.js"
 import { decodeUtf8, parseUntrusted } from "../domain/UntrustedJson.js"
+import { ServerConfig } from "./ServerConfig.js"
 
 /** The media types a JSON body may have; none of them is one a browser sends without a preflight. */
 const jsonMediaType = /^application\/(json|cloudevents\+json|cloudevents-batch\+json)\s*(;|$)/i
@@ -116,7 +116,7 @@ const routed = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.Htt
 
 export const makeRequestGuard = Effect.gen(function*() {
   const access = yield* AccessConfig
-  const config = yield* AppConfig
+  const config = yield* ServerConfig
   const allowedHosts = new Set(access.allowedHosts.map((h) => hostnameOf(h)))
   const checkHost = !access.auth || allowedHosts.size > 0
   const corsOrigins = new Set(access.corsOrigins)

@@ -24,15 +24,15 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import type { User } from "../access/Auth.js"
+import type { User } from "../api/Security.js"
 import { StreamGuard } from "../access/StreamGuard.js"
-import { AppConfig } from "../AppConfig.js"
 import { EventBus } from "../bus/EventBus.js"
 import { Signal, SubscriberLagged } from "../bus/Hub.js"
 import { StoredEvent } from "../domain/Event.js"
 import { type EventFilter, FilterParams, makeFilter } from "../domain/EventFilter.js"
 import { decodeUtf8, parseUntrusted } from "../domain/UntrustedJson.js"
 import { Heartbeats } from "../producers/Heartbeats.js"
+import { ServerConfig } from "./ServerConfig.js"
 
 const ClientMessage = Schema.Union(
   Schema.Struct({
@@ -62,7 +62,7 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
     const release = yield* guard.admit(user)
     yield* Effect.addFinalizer(() => release)
     const bus = yield* EventBus
-    const config = yield* AppConfig
+    const config = yield* ServerConfig
     const heartbeats = yield* Heartbeats
     const request = yield* HttpServerRequest.HttpServerRequest
     const rawSocket = NodeHttpServerRequest.toIncomingMessage(request).socket

@@ -17,11 +17,12 @@
  * `source.recovered`.
  */
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -31,18 +32,20 @@ import { makeEvent } from "../domain/Event.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
 import { Leadership } from "../scale/Leadership.js"
-import { ClusterSource } from "../sources/ClusterSource.js"
+import { ClusterSource, type ClusterSourceShape } from "../sources/ClusterSource.js"
+import { actingUser, SourceConfig } from "../sources/SourceConfig.js"
 import { EventRepo } from "../store/EventRepo.js"
 import type { Evidence } from "./Causes.js"
 import { fromStateChange } from "./ChangeFindings.js"
 import { diff, seed, type WatchState } from "./Diff.js"
 import { type Finding, monitorSource } from "./Findings.js"
 import { nodesToExplain } from "./GuestWatch.js"
-import { Incidents } from "./Incidents.js"
+import { Incidents } from "../store/Incidents.js"
 import { reconcile } from "./Reconcile.js"
 import { healthy, onPoll, type SourceHealth } from "./SourceHealth.js"
 import { fromThreshold } from "./ThresholdFindings.js"
-import { evaluate, type Measurement, measure, type Metric, statesFromIncidents, type ThresholdState, unmeasurable } from "./Thresholds.js"
+import { evaluate, type Measurement, measure, statesFromIncidents, type ThresholdState, unmeasurable } from "./Thresholds.js"
+import { type Metric } from "./ThresholdPolicy.js"
 import { WatchConfig } from "./WatchConfig.js"
 import { decodeWatchState, encodeWatchState } from "./WatchStateCodec.js"
 
@@ -70,9 +73,9 @@ const taskLookbackMs = 3_600_000
 const guestAndNodeMetrics: ReadonlySet<Metric> = new Set(["cpu", "mem", "disk"])
 const storageMetrics: ReadonlySet<Metric> = new Set(["storage"])
 
-export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
-  scoped: Effect.gen(function*() {
-    const source = yield* ClusterSource
+/** Watches `source` in the current scope; see the module's comment. */
+export const makeMonitor = (source: ClusterSourceShape) =>
+  Effect.gen(function*() {
     const config = yield* WatchConfig
     const bus = yield* EventBus
     const incidents = yield* Incidents
@@ -87,8 +90,7 @@ export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
       returnGraceMs: Duration.toMillis(config.nodeReturnGrace),
       slackMs: 60_000
     }
-    // The user vigil acts as on Proxmox (`USER@REALM!TOKENID`), so its own tasks are told apart.
-    const actingUser = Option.getOrUndefined(Option.map(config.proxmox, (p) => String(Redacted.value(p.token)).split("=")[0]!))
+    const acting = actingUser(yield* SourceConfig)
 
     /** Applies each finding's incident operation, then publishes all their events in one commit. */
     const record = (findings: ReadonlyArray<Finding>) =>
@@ -156,13 +158,13 @@ export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
     /** The task logs that can explain what changed on these nodes since the previous poll. */
     const gatherEvidence = (nodes: ReadonlySet<string>, since: number): Effect.Effect<Evidence> => {
       const taskLog = source.taskLog
-      if (taskLog === undefined || nodes.size === 0) return Effect.succeed({ tasks: new Map(), actingUser })
+      if (taskLog === undefined || nodes.size === 0) return Effect.succeed({ tasks: new Map(), actingUser: acting })
       return Effect.forEach(
         [...nodes],
         (node) => Effect.map(Effect.either(taskLog(node, Math.floor((since - taskLookbackMs) / 1000))), (r) =>
           [node, Either.mapLeft(r, (e) => e.reason)] as [string, Either.Either<ReadonlyArray<Task>, string>]),
         { concurrency: 4 }
-      ).pipe(Effect.map((entries) => ({ tasks: new Map(entries), actingUser })))
+      ).pipe(Effect.map((entries) => ({ tasks: new Map(entries), actingUser: acting })))
     }
 
     const publishView = (snapshot: Snapshot, watch: WatchState) =>
@@ -280,4 +282,16 @@ export class Monitor extends Effect.Service<Monitor>()("vigil/Monitor", {
         leads ? Ref.get(health) : Effect.map(storedView, (v) => v?.health ?? healthy))
     } as const
   })
-}) {}
+
+export type Monitor = Effect.Effect.Success<ReturnType<typeof makeMonitor>>
+
+/** The cluster watch, when there is a cluster to watch (`VIGIL_SOURCE` is not `none`). */
+export class ClusterWatch extends Context.Tag("vigil/ClusterWatch")<ClusterWatch, Option.Option<Monitor>>() {
+  static readonly layer = Layer.scoped(
+    ClusterWatch,
+    Effect.flatMap(ClusterSource, Option.match({
+      onNone: () => Effect.succeed(Option.none<Monitor>()),
+      onSome: (source) => Effect.map(makeMonitor(source), Option.some)
+    }))
+  )
+}

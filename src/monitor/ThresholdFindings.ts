@@ -4,7 +4,8 @@
  * from DISK_HIGH to DISK_CRITICAL stays one incident whose condition and severity follow it.
  */
 import { finding, type Finding, pct } from "./Findings.js"
-import { conditionFamily, conditionOf, type Metric, type Transition } from "./Thresholds.js"
+import { type Transition } from "./Thresholds.js"
+import { conditionFamily, conditionOf, type Metric } from "./ThresholdPolicy.js"
 
 /** `DISK:node/pve1`: the incident key of a threshold family on a target. */
 export const thresholdIncidentKey = (metric: Metric, target: string) => `${conditionFamily(metric)}:${target}`

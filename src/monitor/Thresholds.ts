@@ -1,164 +1,15 @@
 /**
- * Threshold violations (pure): percentages measured from a snapshot, checked against ordered
- * levels with hysteresis (a violation clears only below `trigger - hysteresis`, so a metric
- * hovering at the line does not flap), an optional "for" duration before a level fires, and
- * overrides per node, guest, tag or storage pool.
+ * Threshold violations (pure): percentages measured from a snapshot, checked against the policy's
+ * ordered levels with hysteresis (a violation clears only below `trigger - hysteresis`, so a metric
+ * hovering at the line does not flap) and an optional "for" duration before a level fires.
  *
  * Each measured target has a small state machine; a transition is one of fired, escalated,
  * de-escalated, resolved. Every firing is followed by exactly one resolution.
  */
-import * as Duration from "effect/Duration"
-import * as Schema from "effect/Schema"
-import { type Severity, Severity as SeveritySchema } from "../domain/Severity.js"
+import type { Severity } from "../domain/Severity.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import { guestKey } from "../domain/Snapshot.js"
-
-export const Metric = Schema.Literal("cpu", "mem", "disk", "storage")
-export type Metric = typeof Metric.Type
-
-const conditionPrefix: Record<Metric, string> = { cpu: "CPU", mem: "RAM", disk: "DISK", storage: "STORAGE" }
-
-/** DISK, RAM, CPU, STORAGE: the family a metric's conditions belong to. */
-export const conditionFamily = (metric: Metric) => conditionPrefix[metric]
-
-/** DISK_HIGH / DISK_CRITICAL, RAM_HIGH / RAM_CRITICAL, CPU_HIGH, STORAGE_HIGH / STORAGE_CRITICAL. */
-export const conditionOf = (metric: Metric, severity: Severity) =>
-  `${conditionPrefix[metric]}_${severity === "critical" ? "CRITICAL" : "HIGH"}`
-
-export interface Level {
-  readonly severity: Severity
-  /** Percent; the level fires when the value is strictly above it. */
-  readonly above: number
-}
-
-export interface Rule {
-  /** Ascending by `above`. */
-  readonly levels: ReadonlyArray<Level>
-  /** Percentage points below a level's trigger at which it clears. */
-  readonly hysteresis: number
-  /** How long a level must be exceeded before it fires or escalates. */
-  readonly forMs: number
-}
-
-export interface Override {
-  readonly metric: Metric
-  readonly match: {
-    readonly node?: string | undefined
-    readonly vmid?: number | undefined
-    readonly tag?: string | undefined
-    readonly storage?: string | undefined
-  }
-  readonly levels?: ReadonlyArray<Level> | undefined
-  readonly hysteresis?: number | undefined
-  readonly forMs?: number | undefined
-  readonly disabled?: boolean | undefined
-}
-
-export interface ThresholdPolicy {
-  readonly rules: Readonly<Record<Metric, Rule>>
-  readonly overrides: ReadonlyArray<Override>
-}
-
-/** Seed 001 for nodes and guests, seed 000 for storage pools. */
-export const defaultPolicy: ThresholdPolicy = {
-  rules: {
-    disk: { levels: [{ severity: "error", above: 90 }, { severity: "critical", above: 95 }], hysteresis: 5, forMs: 0 },
-    mem: { levels: [{ severity: "warning", above: 85 }, { severity: "critical", above: 95 }], hysteresis: 5, forMs: 0 },
-    cpu: { levels: [{ severity: "warning", above: 95 }], hysteresis: 10, forMs: 0 },
-    storage: {
-      levels: [{ severity: "warning", above: 85 }, { severity: "critical", above: 95 }],
-      hysteresis: 5,
-      forMs: 0
-    }
-  },
-  overrides: []
-}
-
-// ---------------------------------------------------------------------------------------------
-// Configuration (VIGIL_THRESHOLDS): partial rules and overrides on top of the defaults.
-
-const LevelConfig = Schema.Struct({
-  severity: SeveritySchema,
-  above: Schema.Number.pipe(Schema.between(0, 100))
-})
-const Levels = Schema.Array(LevelConfig).pipe(
-  Schema.minItems(1),
-  Schema.filter((levels) =>
-    levels.every((l, i) => i === 0 || l.above > levels[i - 1]!.above) || "levels must be in ascending order of above"
-  )
-)
-const RuleConfig = Schema.Struct({
-  levels: Schema.optional(Levels),
-  hysteresis: Schema.optional(Schema.Number.pipe(Schema.between(0, 100))),
-  for: Schema.optional(Schema.String)
-})
-const OverrideConfig = Schema.Struct({
-  metric: Metric,
-  match: Schema.Struct({
-    node: Schema.optional(Schema.String),
-    vmid: Schema.optional(Schema.Int),
-    tag: Schema.optional(Schema.String),
-    storage: Schema.optional(Schema.String)
-  }),
-  levels: Schema.optional(Levels),
-  hysteresis: Schema.optional(Schema.Number.pipe(Schema.between(0, 100))),
-  for: Schema.optional(Schema.String),
-  disabled: Schema.optional(Schema.Boolean)
-})
-export const ThresholdConfig = Schema.Struct({
-  cpu: Schema.optional(RuleConfig),
-  mem: Schema.optional(RuleConfig),
-  disk: Schema.optional(RuleConfig),
-  storage: Schema.optional(RuleConfig),
-  overrides: Schema.optional(Schema.Array(OverrideConfig))
-})
-export type ThresholdConfig = typeof ThresholdConfig.Type
-
-const millis = (text: string | undefined): number | undefined => {
-  if (text === undefined) return undefined
-  const d = Duration.decodeUnknown(text)
-  if (d._tag === "None") throw new Error(`"${text}" is not a duration (e.g. "2 minutes")`)
-  return Duration.toMillis(d.value)
-}
-
-/** A violation must be able to clear: the band below the lowest level has to stay above 0 %. */
-const checked = (what: string, rule: Rule): Rule => {
-  if (rule.hysteresis >= rule.levels[0]!.above) {
-    throw new Error(`${what}: hysteresis ${rule.hysteresis} must be below the lowest level (${rule.levels[0]!.above}), or it could never clear`)
-  }
-  return rule
-}
-
-/** Applies a parsed configuration to the defaults. Throws with a readable message on a bad duration. */
-export const policyFromConfig = (config: ThresholdConfig): ThresholdPolicy => {
-  const rule = (metric: Metric): Rule => {
-    const base = defaultPolicy.rules[metric]
-    const c = config[metric]
-    return checked(metric, {
-      levels: c?.levels ?? base.levels,
-      hysteresis: c?.hysteresis ?? base.hysteresis,
-      forMs: millis(c?.for) ?? base.forMs
-    })
-  }
-  return {
-    rules: { cpu: rule("cpu"), mem: rule("mem"), disk: rule("disk"), storage: rule("storage") },
-    overrides: (config.overrides ?? []).map((o) => {
-      const base = rule(o.metric)
-      checked(`override of ${o.metric}`, { ...base, levels: o.levels ?? base.levels, hysteresis: o.hysteresis ?? base.hysteresis })
-      return {
-        metric: o.metric,
-        match: o.match,
-        levels: o.levels,
-        hysteresis: o.hysteresis,
-        forMs: millis(o.for),
-        disabled: o.disabled
-      }
-    })
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Measurements
+import { conditionPrefix, type Level, type Metric, type Rule, ruleFor, type ThresholdPolicy } from "./ThresholdPolicy.js"
 
 export interface Measurement {
   /** `disk:node/pve1`, `mem:qemu/101`, `storage:pve1/local-lvm`. */
@@ -242,27 +93,6 @@ export const unmeasurable = (snapshot: Snapshot): ReadonlySet<string> => {
     if (down.has(p.node) || (p.status !== "available" && p.status !== "active")) held.add(`storage/${p.node}/${p.storage}`)
   }
   return held
-}
-
-/** The rule for one measurement after overrides (later overrides win), or undefined when disabled. */
-export const ruleFor = (policy: ThresholdPolicy, m: Measurement): Rule | undefined => {
-  let rule: Rule = policy.rules[m.metric]
-  let disabled = false
-  for (const o of policy.overrides) {
-    if (o.metric !== m.metric) continue
-    const { node, vmid, tag, storage } = o.match
-    if (node !== undefined && node !== m.node) continue
-    if (vmid !== undefined && vmid !== m.vmid) continue
-    if (tag !== undefined && !m.tags.includes(tag)) continue
-    if (storage !== undefined && storage !== m.storage) continue
-    disabled = o.disabled ?? disabled
-    rule = {
-      levels: o.levels ?? rule.levels,
-      hysteresis: o.hysteresis ?? rule.hysteresis,
-      forMs: o.forMs ?? rule.forMs
-    }
-  }
-  return disabled ? undefined : rule
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,12 +14,13 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { AppConfig } from "../AppConfig.js"
+import * as Config from "effect/Config"
+import { DurationString, jsonConfig } from "../domain/ConfigFormats.js"
 import { EventBus } from "../bus/EventBus.js"
 import { Signal } from "../bus/Hub.js"
 import { makeEvent } from "../domain/Event.js"
 import type { IncidentOp } from "../domain/Incident.js"
-import { Incidents } from "../monitor/Incidents.js"
+import { Incidents } from "../store/Incidents.js"
 import { Leadership } from "../scale/Leadership.js"
 
 export interface Producer {
@@ -55,9 +56,18 @@ export class Heartbeats extends Effect.Service<Heartbeats>()("vigil/Heartbeats",
     const leadership = yield* Leadership
     const sql = yield* SqlClient.SqlClient
     const pg = yield* Effect.serviceOption(PgClient.PgClient)
-    const { heartbeatInterval, heartbeatTtl } = yield* AppConfig
+    const { byKind, fallbackTtl, heartbeatInterval } = yield* Config.all({
+      /** How often the hub sends its own heartbeat (and checks producers' TTLs). */
+      heartbeatInterval: Config.duration("VIGIL_HEARTBEAT_INTERVAL").pipe(Config.withDefault(Duration.millis(2500))),
+      /** How long a producer may stay silent before it is lost ... */
+      fallbackTtl: Config.duration("VIGIL_HEARTBEAT_TTL").pipe(Config.withDefault(Duration.seconds(30))),
+      /** ... and per kind: `{"worker": "10 seconds"}`. */
+      byKind: jsonConfig("VIGIL_HEARTBEAT_TTLS", Schema.Record({ key: Schema.String, value: DurationString })).pipe(
+        Config.withDefault<Readonly<Record<string, Duration.Duration>>>({})
+      )
+    })
     const producers = new Map<string, Producer>()
-    const ttlOf = (kind: string) => Duration.toMillis(heartbeatTtl.get(kind) ?? heartbeatTtl.get("*")!)
+    const ttlOf = (kind: string) => Duration.toMillis(byKind[kind] ?? fallbackTtl)
 
     // Producers that were lost when vigil stopped are still lost until they beat again.
     for (const incident of yield* incidents.list({ status: "open", condition: "AGENT_LOST", limit: 10_000 })) {

@@ -5,35 +5,10 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
+import type { ActionResult, AuditAction, Proposal } from "../domain/Remediation.js"
 import { randomUUID } from "node:crypto"
 import type { PastAction } from "./Decide.js"
 
-export const ActionResult = Schema.Literal(
-  "success", "failure", "blocked", "escalated", "proposed", "alerted", "observed", "suppressed", "inhibited",
-  "approved", "rejected", "expired"
-)
-export type ActionResult = typeof ActionResult.Type
-
-export const AuditAction = Schema.Struct({
-  id: Schema.Int,
-  timestamp: Schema.String,
-  incidentKey: Schema.String,
-  incidentId: Schema.String,
-  runbookId: Schema.String,
-  condition: Schema.String,
-  action: Schema.String,
-  actionArgs: Schema.NullOr(Schema.String),
-  result: Schema.String,
-  resultDetails: Schema.NullOr(Schema.String),
-  verificationResult: Schema.NullOr(Schema.String),
-  autonomyLevel: Schema.Int,
-  node: Schema.NullOr(Schema.String),
-  attemptNumber: Schema.Int,
-  escalated: Schema.Boolean,
-  emailSent: Schema.Boolean
-}).annotations({ identifier: "AutonomyAction" })
-export type AuditAction = typeof AuditAction.Type
 
 export interface NewAuditAction {
   readonly incidentKey: string
@@ -88,20 +63,6 @@ const fromRow = (r: Row): AuditAction => ({
   emailSent: Boolean(r.email_sent)
 })
 
-export const Proposal = Schema.Struct({
-  id: Schema.String,
-  incidentId: Schema.String,
-  incidentKey: Schema.String,
-  runbookId: Schema.String,
-  action: Schema.String,
-  actionArgs: Schema.String,
-  status: Schema.Literal("pending", "approved", "rejected", "expired", "executed"),
-  createdAt: Schema.String,
-  expiresAt: Schema.String,
-  decidedAt: Schema.NullOr(Schema.String),
-  decidedBy: Schema.NullOr(Schema.String)
-}).annotations({ identifier: "Proposal" })
-export type Proposal = typeof Proposal.Type
 
 const iso = (ms: number | string | null) => (ms === null ? null : new Date(Number(ms)).toISOString())
 

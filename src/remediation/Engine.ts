@@ -12,18 +12,17 @@ import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { EventBus } from "../bus/EventBus.js"
 import { makeEvent } from "../domain/Event.js"
 import { makeFilter } from "../domain/EventFilter.js"
 import type { Snapshot } from "../domain/Snapshot.js"
-import { type Incident, Incidents } from "../monitor/Incidents.js"
-import { Monitor } from "../monitor/Monitor.js"
-import { WatchConfig } from "../monitor/WatchConfig.js"
+import { type Incident, Incidents } from "../store/Incidents.js"
+import { ClusterWatch } from "../monitor/Monitor.js"
 import { Leadership } from "../scale/Leadership.js"
-import { ProxmoxApi } from "../sources/ProxmoxApi.js"
+import { actingUser, SourceConfig } from "../sources/SourceConfig.js"
+import { Proxmox } from "../sources/Sources.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { AuditRepo } from "./AuditRepo.js"
 import { type Context, decide, type Decision, type IncidentFacts, type PastAction } from "./Decide.js"
@@ -46,13 +45,9 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
     const notifier = yield* Notifier
     const incidents = yield* Incidents
     const bus = yield* EventBus
-    const monitor = yield* Effect.serviceOption(Monitor)
-    const proxmox = yield* Effect.serviceOption(ProxmoxApi)
-    const watch = yield* Effect.serviceOption(WatchConfig)
-    const actingUser = Option.flatMap(watch, (w) => w.proxmox).pipe(
-      Option.map((p) => String(Redacted.value(p.token)).split("=")[0]!),
-      Option.getOrUndefined
-    )
+    const monitor = yield* ClusterWatch
+    const proxmox = yield* Proxmox
+    const acting = actingUser(yield* SourceConfig)
 
     const leadership = yield* Leadership
     const repo = yield* EventRepo
@@ -198,7 +193,7 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
           tasks,
           openIncidents: open.filter((o) => o.id !== incident.id),
           proposal: proposal === undefined ? "none" : proposal.status === "executed" ? "expired" : proposal.status,
-          actingUser
+          actingUser: acting
         }
         const decision = decide(f, ctx, policy, now)
         const level = decision._tag === "Act" ? decision.level : "runbook" in decision ? Math.min(decision.runbook.level, policy.cap) : 0
@@ -356,5 +351,6 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
       wake: Queue.offer(wake, undefined),
       inFlight: Effect.sync(() => inFlight.size)
     } as const
-  })
+  }),
+  dependencies: [AuditRepo.Default, Notifier.Default]
 }) {}

@@ -131,5 +131,6 @@ export class Notifier extends Effect.Service<Notifier>()("vigil/Notifier", {
     })
 
     return { notify, channels: config.webhooks.length + (transport === undefined ? 0 : 1) } as const
-  })
+  }),
+  dependencies: [AuditRepo.Default]
 }) {}

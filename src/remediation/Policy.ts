@@ -3,18 +3,9 @@
  * actions, and the guardrails. Data and its defaults only; `Decide` applies it.
  */
 import * as Schema from "effect/Schema"
+import { AutonomyLevel } from "../domain/Remediation.js"
 
-/** L0 observe, L1 alert, L2 recommend (a person approves), L3 act and report, L4 act silently. */
-export const AutonomyLevel = Schema.Literal(0, 1, 2, 3, 4)
-export type AutonomyLevel = typeof AutonomyLevel.Type
-
-export const levelNames: Record<AutonomyLevel, string> = {
-  0: "observe",
-  1: "alert",
-  2: "recommend",
-  3: "act",
-  4: "act silently"
-}
+export { AutonomyLevel, levelNames } from "../domain/Remediation.js"
 
 export const RunbookAction = Schema.Literal("start_guest", "escalate", "alert", "observe")
 export type RunbookAction = typeof RunbookAction.Type

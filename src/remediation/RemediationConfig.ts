@@ -9,10 +9,9 @@ import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { commaList, layerFromEnv } from "../ConfigEnv.js"
-import { AutonomyLevel, defaultPolicy, type Policy, Runbook, Silence } from "./Policy.js"
+import { commaList, jsonConfig } from "../domain/ConfigFormats.js"
+import { AutonomyLevel, defaultPolicy, Runbook, Silence } from "./Policy.js"
 
 export type WebhookPreset = "generic" | "slack" | "discord" | "ntfy"
 
@@ -20,37 +19,6 @@ export interface Webhook {
   readonly preset: WebhookPreset
   readonly url: string
 }
-
-export interface RemediationConfigShape {
-  readonly enabled: boolean
-  readonly policy: Policy
-  /** How often open incidents are reviewed (new incidents also wake the engine at once). */
-  readonly interval: Duration.Duration
-  /** How long to wait for a started guest to show as running in a snapshot. */
-  readonly verifyTimeout: Duration.Duration
-  readonly webhooks: ReadonlyArray<Webhook>
-  readonly smtp: Option.Option<{ readonly url: string; readonly from: string; readonly to: ReadonlyArray<string> }>
-  readonly notifyAttempts: number
-  readonly notifyBackoff: Duration.Duration
-}
-
-const json = <A, I>(name: string, schema: Schema.Schema<A, I>) =>
-  Config.string(name).pipe(
-    Config.option,
-    Config.mapOrFail((text) => {
-      if (Option.isNone(text)) return Either.right(Option.none<A>())
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(text.value)
-      } catch (e) {
-        return Either.left(ConfigError.InvalidData([name], `not JSON: ${(e as Error).message}`))
-      }
-      return Schema.decodeUnknownEither(schema)(parsed).pipe(
-        Either.map(Option.some),
-        Either.mapLeft((e) => ConfigError.InvalidData([name], ParseResult.TreeFormatter.formatErrorSync(e)))
-      )
-    })
-  )
 
 const webhooks = commaList("VIGIL_NOTIFY_WEBHOOKS").pipe(
   Config.mapOrFail((entries) => {
@@ -70,7 +38,7 @@ const webhooks = commaList("VIGIL_NOTIFY_WEBHOOKS").pipe(
 const durationMs = (name: string, fallback: Duration.Duration) =>
   Config.duration(name).pipe(Config.withDefault(fallback), Config.map(Duration.toMillis))
 
-export const remediationConfig: Config.Config<RemediationConfigShape> = Config.all({
+export const remediationConfig = Config.all({
   enabled: Config.boolean("VIGIL_REMEDIATION").pipe(Config.withDefault(true)),
   cap: Config.integer("VIGIL_AUTONOMY_CAP").pipe(
     Config.validate({ message: "must be 0 (observe) to 4 (act silently)", validation: (n) => n >= 0 && n <= 4 }),
@@ -90,8 +58,8 @@ export const remediationConfig: Config.Config<RemediationConfigShape> = Config.a
   ),
   protectedTags: commaList("VIGIL_PROTECTED_TAGS", defaultPolicy.protectedTags.join(",")),
   proposalTtlMs: durationMs("VIGIL_PROPOSAL_TTL", Duration.millis(defaultPolicy.proposalTtlMs)),
-  runbooks: json("VIGIL_RUNBOOKS", Schema.Array(Runbook)),
-  silences: json("VIGIL_SILENCES", Schema.Array(Silence)),
+  runbooks: jsonConfig("VIGIL_RUNBOOKS", Schema.Array(Runbook)).pipe(Config.option),
+  silences: jsonConfig("VIGIL_SILENCES", Schema.Array(Silence)).pipe(Config.option),
   interval: Config.duration("VIGIL_REMEDIATION_INTERVAL").pipe(Config.withDefault(Duration.seconds(5))),
   verifyTimeout: Config.duration("VIGIL_REMEDIATION_VERIFY_TIMEOUT").pipe(Config.withDefault(Duration.seconds(90))),
   webhooks,
@@ -131,8 +99,10 @@ export const remediationConfig: Config.Config<RemediationConfigShape> = Config.a
   })
 )
 
-export class RemediationConfig extends Context.Tag("vigil/RemediationConfig")<RemediationConfig, RemediationConfigShape>() {
+export class RemediationConfig extends Context.Tag("vigil/RemediationConfig")<
+  RemediationConfig,
+  Config.Config.Success<typeof remediationConfig>
+>() {
   static readonly layer = Layer.effect(RemediationConfig, remediationConfig)
-  static readonly fromEnv = (env: Record<string, string>) => layerFromEnv(RemediationConfig, remediationConfig)(env)
 }
 

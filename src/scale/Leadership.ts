@@ -11,7 +11,8 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { randomUUID } from "node:crypto"
-import { AppConfig } from "../AppConfig.js"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
 
 /** The advisory lock key of leadership ("vlea" in ASCII). */
 const leaderLock = 0x766c6561
@@ -19,7 +20,8 @@ const leaderLock = 0x766c6561
 export class Leadership extends Effect.Service<Leadership>()("vigil/Leadership", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const { leaderRetry: retry } = yield* AppConfig
+    /** How often an instance that is not the leader tries to become it. */
+    const retry = yield* Config.duration("VIGIL_LEADER_RETRY").pipe(Config.withDefault(Duration.seconds(2)))
     const instance = randomUUID().slice(0, 8)
     const leader = yield* SubscriptionRef.make(false)
     const shared = sql.onDialectOrElse({ pg: () => true, orElse: () => false })

@@ -4,6 +4,7 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
@@ -25,4 +26,5 @@ export interface ClusterSourceShape {
   readonly taskLog: ((node: string, since: number) => Effect.Effect<ReadonlyArray<Task>, SourceError>) | undefined
 }
 
-export class ClusterSource extends Context.Tag("vigil/ClusterSource")<ClusterSource, ClusterSourceShape>() {}
+/** The cluster this instance watches: none with `VIGIL_SOURCE=none` (vigil is then an event backbone only). */
+export class ClusterSource extends Context.Tag("vigil/ClusterSource")<ClusterSource, Option.Option<ClusterSourceShape>>() {}

@@ -6,13 +6,12 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Duration from "effect/Duration"
 import * as Ref from "effect/Ref"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import type { ClusterNode, PortConflict, ServiceCheck, Snapshot, StoragePool } from "../domain/Snapshot.js"
-import { ClusterSource, SourceError } from "./ClusterSource.js"
-import { WatchConfig } from "../monitor/WatchConfig.js"
+import { type ClusterSourceShape, SourceError } from "./ClusterSource.js"
 
 interface CpuSample {
   readonly busy: number
@@ -151,10 +150,8 @@ const readServices = (node: string, names: ReadonlyArray<string>): Array<Service
   return names.map((name) => ({ node, name, running: running.has(name) }))
 }
 
-export const LocalHostSourceLive = Layer.effect(
-  ClusterSource,
+export const makeLocalHostSource = (localServices: ReadonlyArray<string>, sourceTimeout: Duration.Duration) =>
   Effect.gen(function*() {
-    const { localServices, sourceTimeout } = yield* WatchConfig
     const lastCpu = yield* Ref.make<CpuSample | undefined>(undefined)
     const fail = (reason: string) => new SourceError({ source: "localhost", reason })
     const read = <A>(what: string, f: () => A) =>
@@ -205,6 +202,5 @@ export const LocalHostSourceLive = Layer.effect(
       Effect.timeoutFail({ duration: sourceTimeout, onTimeout: () => fail("reading the host took too long") }),
       Effect.withSpan("LocalHostSource.snapshot")
     )
-    return { name: "localhost", snapshot, taskLog: undefined }
+    return { name: "localhost", snapshot, taskLog: undefined } satisfies ClusterSourceShape
   })
-)

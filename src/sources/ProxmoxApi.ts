@@ -23,7 +23,7 @@ import * as Https from "node:https"
 import type { TLSSocket } from "node:tls"
 import { SourceError } from "./ClusterSource.js"
 import { ClusterStatusItem, Envelope, HaStatusItem, NodeStatusDetail, Resource, Task, TaskStatus } from "./PveSchema.js"
-import type { ProxmoxConfig } from "../monitor/WatchConfig.js"
+import type { ProxmoxConfig } from "./SourceConfig.js"
 
 const normalizeFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, "").toUpperCase()
 

@@ -7,16 +7,12 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import type { Task } from "../domain/Task.js"
-import { ClusterSource } from "./ClusterSource.js"
-import { ProxmoxApi } from "./ProxmoxApi.js"
+import type { ClusterSourceShape } from "./ClusterSource.js"
+import type { ProxmoxApi } from "./ProxmoxApi.js"
 import { toHaServices, toSnapshot } from "./PveSchema.js"
 
-export const ProxmoxSourceLive = Layer.effect(
-  ClusterSource,
-  Effect.gen(function*() {
-    const api = yield* ProxmoxApi
+export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
     const snapshot = Effect.gen(function*() {
       const [resources, status, ha] = yield* Effect.all(
         [api.clusterResources, Effect.either(api.clusterStatus), Effect.either(api.haStatus)],
@@ -53,5 +49,4 @@ export const ProxmoxSourceLive = Layer.effect(
         })))
 
     return { name: "proxmox", snapshot, taskLog }
-  })
-)
+}

@@ -5,19 +5,8 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlSchema from "@effect/sql/SqlSchema"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import type { DeadLetter } from "../domain/DeadLetter.js"
 
-export const DeadLetter = Schema.Struct({
-  id: Schema.Int,
-  consumer: Schema.String,
-  sequence: Schema.Int,
-  type: Schema.String,
-  eventId: Schema.String,
-  eventSource: Schema.String,
-  error: Schema.String,
-  attempts: Schema.Int,
-  failedAt: Schema.String
-}).annotations({ identifier: "DeadLetter" })
-export type DeadLetter = typeof DeadLetter.Type
 
 /** PostgreSQL returns BIGINT as a string. */
 const Count = Schema.Union(Schema.Int, Schema.NumberFromString)

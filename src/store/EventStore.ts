@@ -8,10 +8,10 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
-import { AppConfig } from "../AppConfig.js"
 import { CommitFanout } from "../bus/CommitFanout.js"
 import type { NewEvent, StoredEvent } from "../domain/Event.js"
 import { EventRepo, type InsertOutcome } from "./EventRepo.js"
+import { StoreConfig } from "./StoreConfig.js"
 
 export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
   reason: Schema.String
@@ -56,7 +56,7 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
   scoped: Effect.gen(function*() {
     const repo = yield* EventRepo
     const fanout = yield* CommitFanout
-    const { writerMaxBatch } = yield* AppConfig
+    const { writerMaxBatch } = yield* StoreConfig
     const queue = yield* Queue.unbounded<Request>()
     let accepting = true
 

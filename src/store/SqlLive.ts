@@ -11,8 +11,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { mkdirSync } from "node:fs"
 import * as Path from "node:path"
-import { AppConfig } from "../AppConfig.js"
 import { migrations } from "./migrations/index.js"
+import { StoreConfig } from "./StoreConfig.js"
 
 const sqlite = (dataDir: string) => {
   const client = Layer.unwrapEffect(
@@ -40,8 +40,8 @@ const postgres = (url: Parameters<typeof PgClient.layer>[0]["url"]) =>
     Layer.provideMerge(PgClient.layer({ url, applicationName: "vigil" }))
   )
 
-export const SqlLive: Layer.Layer<SqlClient.SqlClient, unknown, AppConfig> = Layer.unwrapEffect(
-  Effect.map(AppConfig, (config) =>
+export const SqlLive: Layer.Layer<SqlClient.SqlClient, unknown, StoreConfig> = Layer.unwrapEffect(
+  Effect.map(StoreConfig, (config) =>
     Option.match(config.databaseUrl, {
       onNone: () => sqlite(config.dataDir),
       onSome: (url) => postgres(url)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { Retention } from "../../src/store/Retention.js"
+import { Retention } from "../../src/bus/Retention.js"
 import { assertStrictlyIncreasing, openSse, openWs, waitUntil } from "../support/Clients.js"
 import { cloudEvent, getJson, postEvents, startVigil, tempDir } from "../support/Vigil.js"
 

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as FastCheck from "effect/FastCheck"
 import type { Snapshot } from "../../src/domain/Snapshot.js"
-import {
-  defaultPolicy,
-  evaluate,
-  measure,
-  type Metric,
-  policyFromConfig,
-  type Rule,
-  ruleFor,
-  step,
-  type Step,
-  type ThresholdState
-} from "../../src/monitor/Thresholds.js"
+import { policyFromConfig } from "../../src/monitor/ThresholdConfig.js"
+import { defaultPolicy, type Metric, type Rule, ruleFor } from "../../src/monitor/ThresholdPolicy.js"
+import { evaluate, measure, step, type Step, type ThresholdState } from "../../src/monitor/Thresholds.js"
 
 const disk = defaultPolicy.rules.disk // error > 90, critical > 95, hysteresis 5
 

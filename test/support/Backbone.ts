@@ -3,9 +3,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { AppConfig } from "../../src/AppConfig.js"
-import { BackboneLive } from "../../src/Backbone.js"
+import * as ConfigProvider from "effect/ConfigProvider"
+import { BackboneLive } from "../../src/bus/Backbone.js"
 import { makeEvent, type NewEvent } from "../../src/domain/Event.js"
+import { StoreConfig } from "../../src/store/StoreConfig.js"
 import { freshDatabase } from "./Postgres.js"
 import { tempDir } from "./Vigil.js"
 
@@ -17,7 +18,10 @@ export const TestBackbone = (env: Record<string, string> = {}, dialect: Dialect 
     Effect.gen(function*() {
       const dir = yield* tempDir
       const database = dialect === "pg" ? { VIGIL_DATABASE_URL: (yield* freshDatabase).url } : {}
-      return BackboneLive.pipe(Layer.provideMerge(AppConfig.fromEnv({ VIGIL_DATA_DIR: dir, ...database, ...env })))
+      return BackboneLive.pipe(
+        Layer.provideMerge(StoreConfig.layer),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ VIGIL_DATA_DIR: dir, ...database, ...env })))))
+      )
     })
   )
 

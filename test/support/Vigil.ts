@@ -11,10 +11,7 @@ import * as Scope from "effect/Scope"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
-import { AccessConfig } from "../../src/access/AccessConfig.js"
-import { AppConfig } from "../../src/AppConfig.js"
-import { WatchConfig } from "../../src/monitor/WatchConfig.js"
-import { RemediationConfig } from "../../src/remediation/RemediationConfig.js"
+import * as ConfigProvider from "effect/ConfigProvider"
 import { VigilLive } from "../../src/main.js"
 
 export const tempDir = Effect.acquireRelease(
@@ -45,12 +42,7 @@ export const startVigil = (env: Record<string, string> = {}, dataDir?: string) =
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
     // Clients here are local and read their final frame at once; a short grace keeps tests quick.
     const variables = { VIGIL_DATA_DIR: dir, VIGIL_PORT: "0", VIGIL_SHUTDOWN_GRACE: "300 millis", VIGIL_SOURCE: "none", ...env }
-    const config = Layer.mergeAll(
-      AppConfig.fromEnv(variables),
-      WatchConfig.fromEnv(variables),
-      RemediationConfig.fromEnv(variables),
-      AccessConfig.fromEnv(variables)
-    )
+    const config = Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables))))
     const context = yield* Layer.buildWithScope(VigilLive.pipe(Layer.provide(config)), scope)
     const address = Context.get(context, HttpServer.HttpServer).address
     if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")

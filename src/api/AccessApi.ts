@@ -5,9 +5,9 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as Schema from "effect/Schema"
-import { RequireAdmin, RequireRead } from "../access/Auth.js"
-import { Scope, TokenInfo } from "../access/Tokens.js"
-import { Notification } from "../access/Notifications.js"
+import { RequireAdmin, RequireRead } from "./Security.js"
+import { Scope, TokenInfo } from "../domain/Token.js"
+import { Notification } from "../domain/Notification.js"
 import { ServiceUnavailable } from "./ApiErrors.js"
 
 export class NotFound extends Schema.TaggedError<NotFound>()(

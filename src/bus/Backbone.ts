@@ -3,14 +3,14 @@
  * retention, wired once. Requires only AppConfig.
  */
 import * as Layer from "effect/Layer"
-import { CommitFanoutLive } from "./bus/CommitFanout.js"
-import { EventBus } from "./bus/EventBus.js"
-import { Hub } from "./bus/Hub.js"
-import { DeadLetters } from "./store/DeadLetters.js"
-import { EventRepo } from "./store/EventRepo.js"
-import { EventStore } from "./store/EventStore.js"
-import { Retention } from "./store/Retention.js"
-import { SqlLive } from "./store/SqlLive.js"
+import { CommitFanoutLive } from "./CommitFanout.js"
+import { EventBus } from "./EventBus.js"
+import { Hub } from "./Hub.js"
+import { DeadLetters } from "../store/DeadLetters.js"
+import { EventRepo } from "../store/EventRepo.js"
+import { EventStore } from "../store/EventStore.js"
+import { Retention } from "./Retention.js"
+import { SqlLive } from "../store/SqlLive.js"
 
 export const BackboneLive = Retention.Default.pipe(
   Layer.provideMerge(EventBus.Default),

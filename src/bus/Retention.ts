@@ -7,10 +7,11 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
-import { AppConfig } from "../AppConfig.js"
-import { EventBus, retentionWatermarkKey } from "../bus/EventBus.js"
+import * as Config from "effect/Config"
+import { positiveInt } from "../domain/ConfigFormats.js"
+import { EventBus, retentionWatermarkKey } from "./EventBus.js"
 import { makeEvent } from "../domain/Event.js"
-import { EventRepo } from "./EventRepo.js"
+import { EventRepo } from "../store/EventRepo.js"
 
 export interface RetentionReport {
   readonly removed: number
@@ -22,7 +23,11 @@ export class Retention extends Effect.Service<Retention>()("vigil/Retention", {
   scoped: Effect.gen(function*() {
     const repo = yield* EventRepo
     const bus = yield* EventBus
-    const config = yield* AppConfig
+    const config = yield* Config.all({
+      retentionMaxAge: Config.duration("VIGIL_RETENTION_MAX_AGE").pipe(Config.withDefault(Duration.days(30))),
+      retentionMaxEvents: positiveInt("VIGIL_RETENTION_MAX_EVENTS", 1_000_000),
+      retentionInterval: Config.duration("VIGIL_RETENTION_INTERVAL").pipe(Config.withDefault(Duration.minutes(30)))
+    })
 
     /** Runs once: deletes what is too old or beyond the count, and reports it. */
     const run = Effect.gen(function*() {

@@ -6,9 +6,8 @@ import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as Schema from "effect/Schema"
-import { RequireAdmin, RequireRead } from "../access/Auth.js"
-import { AuditAction, Proposal } from "../remediation/AuditRepo.js"
-import { AutonomyLevel } from "../remediation/Policy.js"
+import { RequireAdmin, RequireRead } from "./Security.js"
+import { AuditAction, AutonomyLevel, Proposal } from "../domain/Remediation.js"
 import { ServiceUnavailable } from "./ApiErrors.js"
 
 export class ProposalNotFound extends Schema.TaggedError<ProposalNotFound>()(

@@ -1,28 +1,16 @@
 /**
- * Per-user notifications (seed 002), persisted with read/unread state. System-wide ones (no
+ * Each user's inbox: notifications persisted with read/unread state. System-wide ones (no
  * user) reach every user, each keeping their own read state; user-specific ones reach their owner
  * only. They are made from the events people should see later even if no stream was open:
  * `system.warning`, remediation notices and lost agents.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
+import { Notification } from "../domain/Notification.js"
 import { followDurably } from "../bus/DurableFollower.js"
 import type { StoredEvent } from "../domain/Event.js"
 import { makeFilter } from "../domain/EventFilter.js"
 
-export const Notification = Schema.Struct({
-  id: Schema.Int,
-  user: Schema.NullOr(Schema.String),
-  title: Schema.String,
-  message: Schema.String,
-  priority: Schema.Literal("normal", "high", "critical"),
-  category: Schema.String,
-  eventSequence: Schema.NullOr(Schema.Int),
-  createdAt: Schema.String,
-  read: Schema.Boolean
-}).annotations({ identifier: "Notification" })
-export type Notification = typeof Notification.Type
 
 /** Read state of someone using vigil with authentication off. */
 const anonymous = "anonymous"
@@ -85,7 +73,7 @@ export const notificationOf = (e: StoredEvent) => {
 
 export const notifyingTypes = "system.warning,remediation.proposed,remediation.failed,remediation.blocked,remediation.escalated,remediation.succeeded,agent.lost"
 
-export class Notifications extends Effect.Service<Notifications>()("vigil/Notifications", {
+export class Inbox extends Effect.Service<Inbox>()("vigil/Inbox", {
   scoped: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 

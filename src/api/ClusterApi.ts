@@ -4,7 +4,7 @@
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as Schema from "effect/Schema"
-import { RequireRead } from "../access/Auth.js"
+import { RequireRead } from "./Security.js"
 import { Cause } from "../domain/Cause.js"
 import { ClusterNode, Guest, PortConflict, ServiceCheck, StoragePool } from "../domain/Snapshot.js"
 import { Incident } from "../domain/Incident.js"

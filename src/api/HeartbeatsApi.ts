@@ -4,7 +4,7 @@
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as Schema from "effect/Schema"
-import { RequireIngest, RequireRead } from "../access/Auth.js"
+import { RequireIngest, RequireRead } from "./Security.js"
 import { ServiceUnavailable } from "./ApiErrors.js"
 
 export const HeartbeatPath = Schema.Struct({

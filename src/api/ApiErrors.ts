@@ -32,3 +32,10 @@ export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()
 /** Maps a store failure (SqlError, StoreUnavailable, ...) to the 503 handlers declare. */
 export const storeUnavailable = (error: { readonly message: string }) =>
   new ServiceUnavailable({ message: `store unavailable: ${error.message}` })
+
+/** The token already has as many open streams as it may. */
+export class TooManyStreams extends Schema.TaggedError<TooManyStreams>()(
+  "TooManyStreams",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 429 })
+) {}

@@ -7,13 +7,12 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
-import { RequireAdmin, RequireIngest, RequireRead } from "../access/Auth.js"
-import { TooManyStreams } from "../access/StreamGuard.js"
+import { RequireAdmin, RequireIngest, RequireRead } from "./Security.js"
 import { CloudEvent, CloudEventInput } from "../domain/Event.js"
 import { FilterParams } from "../domain/EventFilter.js"
 import { Severity } from "../domain/Severity.js"
-import { DeadLetter } from "../store/DeadLetters.js"
-import { BadRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "./ApiErrors.js"
+import { DeadLetter } from "../domain/DeadLetter.js"
+import { BadRequest, PayloadTooLarge, ServiceUnavailable, TooManyStreams, UnsupportedMediaType } from "./ApiErrors.js"
 
 /** Most events one ingest request may carry. */
 export const maxEventsPerRequest = 1000

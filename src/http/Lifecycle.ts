@@ -11,20 +11,20 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { AccessConfig } from "./access/AccessConfig.js"
-import { AppConfig } from "./AppConfig.js"
-import { EventBus } from "./bus/EventBus.js"
-import { Hub } from "./bus/Hub.js"
-import { makeEvent } from "./domain/Event.js"
-import { NodeServer } from "./http/NodeServer.js"
-import { version } from "./version.js"
+import { AccessConfig } from "../access/AccessConfig.js"
+import { EventBus } from "../bus/EventBus.js"
+import { Hub } from "../bus/Hub.js"
+import { makeEvent } from "../domain/Event.js"
+import { NodeServer } from "./NodeServer.js"
+import { version } from "../domain/Version.js"
+import { ServerConfig } from "./ServerConfig.js"
 
 export const Lifecycle = Layer.scopedDiscard(
   Effect.gen(function*() {
     const bus = yield* EventBus
     const hub = yield* Hub
     const server = yield* NodeServer
-    const { shutdownGrace } = yield* AppConfig
+    const { shutdownGrace } = yield* ServerConfig
     const { address } = yield* HttpServer.HttpServer
     const listening = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : address.path
 

@@ -20,14 +20,14 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Schedule from "effect/Schedule"
-import type { User } from "../access/Auth.js"
+import type { User } from "../api/Security.js"
 import { StreamGuard } from "../access/StreamGuard.js"
-import { AppConfig } from "../AppConfig.js"
 import { EventBus } from "../bus/EventBus.js"
 import { Signal } from "../bus/Hub.js"
 import type { EventFilter } from "../domain/EventFilter.js"
 import { Heartbeats } from "../producers/Heartbeats.js"
 import { SseBody } from "./SseBody.js"
+import { ServerConfig } from "./ServerConfig.js"
 
 const encoder = new TextEncoder()
 
@@ -36,7 +36,7 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
     const bus = yield* EventBus
     const guard = yield* StreamGuard
     const heartbeats = yield* Heartbeats
-    const config = yield* AppConfig
+    const config = yield* ServerConfig
     const run = yield* FiberSet.makeRuntime()
     const open = new Set<SseBody>()
 
