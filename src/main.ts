@@ -20,6 +20,8 @@ import { WatchConfig } from "./monitor/WatchConfig.js"
 import { Heartbeats } from "./producers/Heartbeats.js"
 import { AuditRepo } from "./remediation/AuditRepo.js"
 import { Engine } from "./remediation/Engine.js"
+import { NoticeLog } from "./remediation/NoticeLog.js"
+import { Proposals } from "./remediation/Proposals.js"
 import { RemediationConfig } from "./remediation/RemediationConfig.js"
 import { Leadership } from "./scale/Leadership.js"
 import { SourceConfig } from "./sources/SourceConfig.js"
@@ -41,7 +43,7 @@ const ConfigLive = Layer.mergeAll(
 const Core = Layer.mergeAll(Incidents.Default, Leadership.Default).pipe(Layer.provideMerge(BackboneLive))
 
 /** What reacts to the stream and what feeds it besides ingest: the watch, remediation, producers, access. */
-const Features = Layer.mergeAll(Engine.Default, AuditRepo.Default, Heartbeats.Default, Inbox.Default, StreamGuard.Default).pipe(
+const Features = Layer.mergeAll(Engine.Default, AuditRepo.Default, Proposals.Default, NoticeLog.Default, Heartbeats.Default, Inbox.Default, StreamGuard.Default).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)
 )

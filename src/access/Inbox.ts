@@ -5,38 +5,43 @@
  * `system.warning`, remediation notices and lost agents.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { Notification } from "../domain/Notification.js"
 import { followDurably } from "../bus/DurableFollower.js"
 import type { StoredEvent } from "../domain/Event.js"
 import { makeFilter } from "../domain/EventFilter.js"
+import { Int, iso } from "../store/Columns.js"
 
 
 /** Read state of someone using vigil with authentication off. */
 const anonymous = "anonymous"
 
-interface Row {
-  readonly id: number | string
-  readonly username: string | null
-  readonly title: string
-  readonly message: string
-  readonly priority: "normal" | "high" | "critical"
-  readonly category: string
-  readonly event_sequence: number | string | null
-  readonly created_at: number | string
-  readonly read_at: number | string | null
-}
+const Row = Schema.Struct({
+  id: Int,
+  username: Schema.NullOr(Schema.String),
+  title: Schema.String,
+  message: Schema.String,
+  priority: Schema.Literal("normal", "high", "critical"),
+  category: Schema.String,
+  eventSequence: Schema.NullOr(Int),
+  createdAt: Int,
+  readAt: Schema.NullOr(Int)
+})
 
-const fromRow = (r: Row): Notification => ({
-  id: Number(r.id),
+const toNotification = (r: typeof Row.Type): Notification => ({
+  id: r.id,
   user: r.username,
   title: r.title,
   message: r.message,
   priority: r.priority,
   category: r.category,
-  eventSequence: r.event_sequence === null ? null : Number(r.event_sequence),
-  createdAt: new Date(Number(r.created_at)).toISOString(),
-  read: r.read_at !== null
+  eventSequence: r.eventSequence,
+  createdAt: iso(r.createdAt),
+  read: r.readAt !== null
 })
 
 const priorityOf = (e: StoredEvent, data: Readonly<Record<string, unknown>>): Notification["priority"] => {
@@ -66,8 +71,8 @@ export const notificationOf = (e: StoredEvent) => {
     message: text("message") ?? text("summary") ?? text("reason") ?? "",
     priority: priorityOf(e, data),
     category,
-    event_sequence: e.sequence,
-    created_at: e.receivedAt
+    eventSequence: e.sequence,
+    createdAt: e.receivedAt
   }
 }
 
@@ -80,43 +85,56 @@ export class Inbox extends Effect.Service<Inbox>()("vigil/Inbox", {
     const visible = (user: string | undefined) => (user === undefined ? sql`1 = 1` : sql`(n.username IS NULL OR n.username = ${user})`)
     const reader = (user: string | undefined) => user ?? anonymous
 
-    const list = Effect.fn("Notifications.list")(function*(
+    const listRows = SqlSchema.findAll({
+      Request: Schema.Struct({ reader: Schema.String, user: Schema.optional(Schema.String), unreadOnly: Schema.Boolean, limit: Schema.Int, offset: Schema.Int }),
+      Result: Row,
+      execute: (q) =>
+        sql`SELECT n.*, r.read_at FROM notifications n
+          LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ${q.reader}
+          WHERE ${visible(q.user)} ${q.unreadOnly ? sql`AND r.read_at IS NULL` : sql``}
+          ORDER BY CASE WHEN r.read_at IS NULL THEN 0 ELSE 1 END, n.id DESC
+          LIMIT ${q.limit} OFFSET ${q.offset}`
+    })
+
+    const visibleRow = SqlSchema.findOne({
+      Request: Schema.Struct({ id: Schema.Int, user: Schema.optional(Schema.String) }),
+      Result: Row,
+      execute: (q) => sql`SELECT n.*, NULL AS read_at FROM notifications n WHERE n.id = ${q.id} AND ${visible(q.user)}`
+    })
+
+    const list = Effect.fn("Inbox.list")(function*(
       user: string | undefined,
       options: { readonly unreadOnly: boolean; readonly limit: number; readonly offset: number }
     ) {
-      const rows = yield* sql<Row>`SELECT n.*, r.read_at FROM notifications n
-        LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ${reader(user)}
-        WHERE ${visible(user)} ${options.unreadOnly ? sql`AND r.read_at IS NULL` : sql``}
-        ORDER BY CASE WHEN r.read_at IS NULL THEN 0 ELSE 1 END, n.id DESC
-        LIMIT ${options.limit} OFFSET ${options.offset}`
-      return rows.map(fromRow)
+      const rows = yield* listRows({ reader: reader(user), user, ...options })
+      return rows.map(toNotification)
     })
 
-    const unreadCount = Effect.fn("Notifications.unreadCount")(function*(user: string | undefined) {
+    const unreadCount = Effect.fn("Inbox.unreadCount")(function*(user: string | undefined) {
       const rows = yield* sql<{ n: number | string }>`SELECT count(*) AS n FROM notifications n
         LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ${reader(user)}
         WHERE ${visible(user)} AND r.read_at IS NULL`
       return Number(rows[0]?.n ?? 0)
     })
 
-    /** Marks one as read for this user; undefined when it does not exist or is not theirs. */
-    const markRead = Effect.fn("Notifications.markRead")(function*(user: string | undefined, id: number) {
-      const rows = yield* sql<Row>`SELECT n.*, NULL AS read_at FROM notifications n WHERE n.id = ${id} AND ${visible(user)}`
-      if (rows[0] === undefined) return undefined
-      yield* sql`INSERT INTO notification_reads (notification_id, username, read_at) VALUES (${id}, ${reader(user)}, ${Date.now()})
+    const markReadAt = (id: number, user: string | undefined, now: number) =>
+      sql`INSERT INTO notification_reads (notification_id, username, read_at) VALUES (${id}, ${reader(user)}, ${now})
         ON CONFLICT (notification_id, username) DO NOTHING`
-      return { ...fromRow(rows[0]), read: true }
+
+    /** Marks one as read for this user; undefined when it does not exist or is not theirs. */
+    const markRead = Effect.fn("Inbox.markRead")(function*(user: string | undefined, id: number) {
+      const row = yield* visibleRow({ id, user })
+      if (Option.isNone(row)) return undefined
+      yield* markReadAt(id, user, yield* Clock.currentTimeMillis)
+      return { ...toNotification(row.value), read: true }
     })
 
-    const markAllRead = Effect.fn("Notifications.markAllRead")(function*(user: string | undefined) {
+    const markAllRead = Effect.fn("Inbox.markAllRead")(function*(user: string | undefined) {
       const unread = yield* sql<{ id: number | string }>`SELECT n.id FROM notifications n
         LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.username = ${reader(user)}
         WHERE ${visible(user)} AND r.read_at IS NULL`
-      const now = Date.now()
-      for (const { id } of unread) {
-        yield* sql`INSERT INTO notification_reads (notification_id, username, read_at) VALUES (${Number(id)}, ${reader(user)}, ${now})
-          ON CONFLICT (notification_id, username) DO NOTHING`
-      }
+      const now = yield* Clock.currentTimeMillis
+      for (const { id } of unread) yield* markReadAt(Number(id), user, now)
       return unread.length
     })
 

@@ -77,6 +77,12 @@ export class RemediationApi extends HttpApiGroup.make("remediation")
       .middleware(RequireAdmin)
       .setPayload(Schema.Struct({ cap: AutonomyLevel }))
       .addSuccess(RemediationState)
+      .addError(ServiceUnavailable)
   )
-  .add(HttpApiEndpoint.post("killSwitch", "/api/v1/remediation/kill-switch").middleware(RequireAdmin).addSuccess(RemediationState))
+  .add(
+    HttpApiEndpoint.post("killSwitch", "/api/v1/remediation/kill-switch")
+      .middleware(RequireAdmin)
+      .addSuccess(RemediationState)
+      .addError(ServiceUnavailable)
+  )
 {}

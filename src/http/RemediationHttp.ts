@@ -4,6 +4,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import { AuditRepo } from "../remediation/AuditRepo.js"
+import { Proposals } from "../remediation/Proposals.js"
 import { Engine } from "../remediation/Engine.js"
 import { levelNames } from "../remediation/Policy.js"
 import { RemediationConfig } from "../remediation/RemediationConfig.js"
@@ -16,6 +17,7 @@ const unavailable = storeUnavailable
 export const RemediationHttp = HttpApiBuilder.group(VigilApi, "remediation", (handlers) =>
   Effect.gen(function*() {
     const audit = yield* AuditRepo
+    const proposals = yield* Proposals
     const engine = yield* Engine
     const config = yield* RemediationConfig
 
@@ -26,11 +28,11 @@ export const RemediationHttp = HttpApiBuilder.group(VigilApi, "remediation", (ha
 
     const decideProposal = (id: string, status: "approved" | "rejected", by: string | undefined) =>
       Effect.gen(function*() {
-        const existing = yield* audit.proposalById(id).pipe(Effect.mapError(unavailable))
+        const existing = yield* proposals.byId(id).pipe(Effect.mapError(unavailable))
         if (existing === undefined) return yield* new ProposalNotFound({ message: `no proposal ${id}` })
-        const decided = yield* audit.decideProposal(id, status, by ?? "api").pipe(Effect.mapError(unavailable))
+        const decided = yield* proposals.decide(id, status, by ?? "api").pipe(Effect.mapError(unavailable))
         if (decided === undefined) {
-          const now = yield* audit.proposalById(id).pipe(Effect.mapError(unavailable))
+          const now = yield* proposals.byId(id).pipe(Effect.mapError(unavailable))
           return yield* new ProposalNotPending({ message: `proposal ${id} is ${now?.status ?? "gone"}, not pending`, status: now?.status ?? "gone" })
         }
         if (status === "rejected") {
@@ -53,10 +55,10 @@ export const RemediationHttp = HttpApiBuilder.group(VigilApi, "remediation", (ha
     return handlers
       .handle("actions", ({ urlParams }) =>
         audit.recent({ incidentKey: urlParams.incident_key, result: urlParams.result, limit: urlParams.limit }).pipe(Effect.mapError(unavailable)))
-      .handle("proposals", ({ urlParams }) => audit.proposals(urlParams.status).pipe(Effect.mapError(unavailable)))
+      .handle("proposals", ({ urlParams }) => proposals.list(urlParams.status).pipe(Effect.mapError(unavailable)))
       .handle("approve", ({ path, payload }) => decideProposal(path.id, "approved", payload.by))
       .handle("reject", ({ path, payload }) => decideProposal(path.id, "rejected", payload.by))
       .handle("state", () => state)
-      .handle("setCap", ({ payload }) => Effect.zipRight(engine.setCap(payload.cap), state))
-      .handle("killSwitch", () => Effect.zipRight(engine.setCap(1), state))
+      .handle("setCap", ({ payload }) => Effect.zipRight(engine.setCap(payload.cap), state).pipe(Effect.mapError(unavailable)))
+      .handle("killSwitch", () => Effect.zipRight(engine.setCap(1), state).pipe(Effect.mapError(unavailable)))
   }))

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import nodemailer from "nodemailer"
-import { AuditRepo } from "./AuditRepo.js"
+import { NoticeLog } from "./NoticeLog.js"
 import { RemediationConfig, type Webhook } from "./RemediationConfig.js"
 
 export interface Notice {
@@ -57,7 +57,7 @@ export const webhookRequest = (hook: Webhook, notice: Notice): { body: string; h
 export class Notifier extends Effect.Service<Notifier>()("vigil/Notifier", {
   scoped: Effect.gen(function*() {
     const config = yield* RemediationConfig
-    const audit = yield* AuditRepo
+    const log = yield* NoticeLog
     const transport = yield* Option.match(config.smtp, {
       onNone: () => Effect.succeed(undefined),
       onSome: (smtp) =>
@@ -78,7 +78,7 @@ export class Notifier extends Effect.Service<Notifier>()("vigil/Notifier", {
         Effect.catchAll((error) =>
           Effect.gen(function*() {
             yield* Effect.logWarning(`notification to ${channel} failed for good: ${error.message}`)
-            yield* audit.deadLetter({
+            yield* log.deadLetter({
               channel,
               incidentKey: notice.incidentKey,
               subject: notice.title,
@@ -132,5 +132,5 @@ export class Notifier extends Effect.Service<Notifier>()("vigil/Notifier", {
 
     return { notify, channels: config.webhooks.length + (transport === undefined ? 0 : 1) } as const
   }),
-  dependencies: [AuditRepo.Default]
+  dependencies: [NoticeLog.Default]
 }) {}

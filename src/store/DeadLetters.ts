@@ -6,33 +6,31 @@ import * as SqlSchema from "@effect/sql/SqlSchema"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { DeadLetter } from "../domain/DeadLetter.js"
+import { Int, iso } from "./Columns.js"
 
-
-/** PostgreSQL returns BIGINT as a string. */
-const Count = Schema.Union(Schema.Int, Schema.NumberFromString)
 
 const Row = Schema.Struct({
-  id: Count,
+  id: Int,
   consumer: Schema.String,
-  event_sequence: Count,
-  event_type: Schema.String,
-  event_id: Schema.String,
-  event_source: Schema.String,
+  eventSequence: Int,
+  eventType: Schema.String,
+  eventId: Schema.String,
+  eventSource: Schema.String,
   error: Schema.String,
-  attempts: Count,
-  failed_at: Count
+  attempts: Int,
+  failedAt: Int
 })
 
-const fromRow = (r: typeof Row.Type): DeadLetter => ({
+const toDeadLetter = (r: typeof Row.Type): DeadLetter => ({
   id: r.id,
   consumer: r.consumer,
-  sequence: r.event_sequence,
-  type: r.event_type,
-  eventId: r.event_id,
-  eventSource: r.event_source,
+  sequence: r.eventSequence,
+  type: r.eventType,
+  eventId: r.eventId,
+  eventSource: r.eventSource,
   error: r.error,
   attempts: r.attempts,
-  failedAt: new Date(r.failed_at).toISOString()
+  failedAt: iso(r.failedAt)
 })
 
 export interface NewDeadLetter {
@@ -54,14 +52,14 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("vigil/DeadLetter
     const record = Effect.fn("DeadLetters.record")(function*(d: NewDeadLetter) {
       yield* sql`INSERT INTO dead_letters ${sql.insert({
         consumer: d.consumer,
-        event_sequence: d.sequence,
-        event_type: d.type,
-        event_id: d.eventId,
-        event_source: d.eventSource,
+        eventSequence: d.sequence,
+        eventType: d.type,
+        eventId: d.eventId,
+        eventSource: d.eventSource,
         // An error can quote the record; keep the row small.
         error: d.error.slice(0, 2000),
         attempts: d.attempts,
-        failed_at: d.failedAt
+        failedAt: d.failedAt
       })} ON CONFLICT (consumer, event_sequence) DO NOTHING`
     })
 
@@ -81,7 +79,7 @@ export class DeadLetters extends Effect.Service<DeadLetters>()("vigil/DeadLetter
 
     return {
       record,
-      list: (query: { readonly consumer?: string | undefined; readonly limit: number }) => Effect.map(list(query), (rows) => rows.map(fromRow)),
+      list: (query: { readonly consumer?: string | undefined; readonly limit: number }) => Effect.map(list(query), (rows) => rows.map(toDeadLetter)),
       lastSkipped
     } as const
   })

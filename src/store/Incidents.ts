@@ -4,45 +4,47 @@
  * (or another instance taking over) knows what is already open and does not alert it again.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
+import type { Incident, IncidentOp } from "../domain/Incident.js"
 import { severityOfRank, severityRank } from "../domain/Severity.js"
-import { type Incident, type IncidentOp } from "../domain/Incident.js"
+import { Int, iso } from "./Columns.js"
 
 export type { Incident }
 
+const Row = Schema.Struct({
+  id: Schema.String,
+  key: Schema.String,
+  condition: Schema.String,
+  target: Schema.String,
+  node: Schema.NullOr(Schema.String),
+  severity: Int,
+  status: Schema.Literal("open", "resolved"),
+  summary: Schema.String,
+  openedAt: Int,
+  lastSeenAt: Int,
+  resolvedAt: Schema.NullOr(Int),
+  count: Int
+})
+type Row = typeof Row.Type
 
-interface Row {
-  readonly id: string
-  readonly key: string
-  readonly condition: string
-  readonly target: string
-  readonly node: string | null
-  readonly severity: number | string
-  readonly status: "open" | "resolved"
-  readonly summary: string
-  readonly opened_at: number | string
-  readonly last_seen_at: number | string
-  readonly resolved_at: number | string | null
-  readonly count: number | string
-}
-
-const iso = (ms: number | string) => new Date(Number(ms)).toISOString()
-
-const fromRow = (r: Row, now: number): Incident => ({
+const toIncident = (r: Row, now: number): Incident => ({
   id: r.id,
   key: r.key,
   condition: r.condition,
   target: r.target,
   node: r.node,
-  severity: severityOfRank(Number(r.severity)),
+  severity: severityOfRank(r.severity),
   status: r.status,
   summary: r.summary,
-  openedAt: iso(r.opened_at),
-  lastSeenAt: iso(r.last_seen_at),
-  resolvedAt: r.resolved_at === null ? null : iso(r.resolved_at),
-  durationSeconds: Math.round(((r.resolved_at === null ? now : Number(r.resolved_at)) - Number(r.opened_at)) / 1000),
-  count: Number(r.count)
+  openedAt: iso(r.openedAt),
+  lastSeenAt: iso(r.lastSeenAt),
+  resolvedAt: r.resolvedAt === null ? null : iso(r.resolvedAt),
+  durationSeconds: Math.round(((r.resolvedAt ?? now) - r.openedAt) / 1000),
+  count: r.count
 })
 
 export interface IncidentQuery {
@@ -61,22 +63,32 @@ export class Incidents extends Effect.Service<Incidents>()("vigil/Incidents", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    const openByKey = (key: string) =>
-      Effect.map(sql<Row>`SELECT * FROM incidents WHERE key = ${key} AND status = 'open'`, (rows) => rows[0])
+    const openByKey = SqlSchema.findOne({
+      Request: Schema.String,
+      Result: Row,
+      execute: (key) => sql`SELECT * FROM incidents WHERE key = ${key} AND status = 'open'`
+    })
+
+    const byIdQuery = { Request: Schema.String, Result: Row, execute: (id: string) => sql`SELECT * FROM incidents WHERE id = ${id}` }
+    const byIdRow = SqlSchema.findOne(byIdQuery)
+    const writtenRow = SqlSchema.single(byIdQuery)
+
+    /** The row just written, read back inside the same transaction. */
+    const written = (id: string, now: number) => Effect.map(writtenRow(id), (row) => toIncident(row, now))
 
     /** Opens, repeats (same key already open: count + 1), changes or resolves, in one transaction. */
     const apply = Effect.fn("Incidents.apply")(function*(op: IncidentOp) {
-      const now = Date.now()
+      const now = yield* Clock.currentTimeMillis
       return yield* sql.withTransaction(Effect.gen(function*() {
-        const open = yield* openByKey(op.key)
+        const found = yield* openByKey(op.key)
+        const open = found._tag === "Some" ? found.value : undefined
         switch (op._tag) {
           case "Open": {
             if (open !== undefined) {
               yield* sql`UPDATE incidents SET last_seen_at = ${now}, count = count + 1,
-                severity = ${Math.max(severityRank(op.severity), Number(open.severity))}, summary = ${op.summary}
+                severity = ${Math.max(severityRank(op.severity), open.severity)}, summary = ${op.summary}
                 WHERE id = ${open.id}`
-              const row = (yield* openByKey(op.key))!
-              return { _tag: "Repeated", incident: fromRow(row, now) } as Applied
+              return { _tag: "Repeated", incident: yield* written(open.id, now) } satisfies Applied
             }
             const id = randomUUID()
             yield* sql`INSERT INTO incidents ${sql.insert({
@@ -88,52 +100,63 @@ export class Incidents extends Effect.Service<Incidents>()("vigil/Incidents", {
               severity: severityRank(op.severity),
               status: "open",
               summary: op.summary,
-              opened_at: now,
-              last_seen_at: now,
-              resolved_at: null,
+              openedAt: now,
+              lastSeenAt: now,
+              resolvedAt: null,
               count: 1
             })}`
-            const row = (yield* openByKey(op.key))!
-            return { _tag: "Opened", incident: fromRow(row, now) } as Applied
+            return { _tag: "Opened", incident: yield* written(id, now) } satisfies Applied
           }
           case "Change": {
-            if (open === undefined) return { _tag: "Nothing" } as Applied
+            if (open === undefined) return { _tag: "Nothing" } satisfies Applied
             yield* sql`UPDATE incidents SET condition = ${op.condition}, severity = ${severityRank(op.severity)},
               summary = ${op.summary}, last_seen_at = ${now} WHERE id = ${open.id}`
-            return { _tag: "Changed", incident: fromRow((yield* openByKey(op.key))!, now) } as Applied
+            return { _tag: "Changed", incident: yield* written(open.id, now) } satisfies Applied
           }
           case "Resolve": {
-            if (open === undefined) return { _tag: "Nothing" } as Applied
+            if (open === undefined) return { _tag: "Nothing" } satisfies Applied
             yield* sql`UPDATE incidents SET status = 'resolved', resolved_at = ${now}, last_seen_at = ${now}
               WHERE id = ${open.id}`
             return {
               _tag: "Resolved",
-              incident: fromRow({ ...open, status: "resolved", resolved_at: now, last_seen_at: now }, now)
-            } as Applied
+              incident: toIncident({ ...open, status: "resolved", resolvedAt: now, lastSeenAt: now }, now)
+            } satisfies Applied
           }
         }
       }))
     })
 
+    const listRows = SqlSchema.findAll({
+      Request: Schema.Struct({
+        status: Schema.Literal("open", "resolved", "all"),
+        condition: Schema.optional(Schema.String),
+        node: Schema.optional(Schema.String),
+        limit: Schema.Int
+      }),
+      Result: Row,
+      execute: (query) => {
+        const clauses = []
+        if (query.status !== "all") clauses.push(sql`status = ${query.status}`)
+        if (query.condition !== undefined) clauses.push(sql`condition = ${query.condition}`)
+        if (query.node !== undefined) clauses.push(sql`node = ${query.node}`)
+        return sql`SELECT * FROM incidents WHERE ${sql.and(clauses)}
+          ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, COALESCE(resolved_at, opened_at) DESC
+          LIMIT ${query.limit}`
+      }
+    })
+
     /** Open incidents first (newest first), then resolved ones (most recently resolved first). */
     const list = Effect.fn("Incidents.list")(function*(query: IncidentQuery) {
-      const clauses = []
-      const status = query.status ?? "all"
-      if (status !== "all") clauses.push(sql`status = ${status}`)
-      if (query.condition !== undefined) clauses.push(sql`condition = ${query.condition}`)
-      if (query.node !== undefined) clauses.push(sql`node = ${query.node}`)
-      const rows = yield* sql<Row>`SELECT * FROM incidents WHERE ${sql.and(clauses)}
-        ORDER BY CASE WHEN status = 'open' THEN 0 ELSE 1 END, COALESCE(resolved_at, opened_at) DESC
-        LIMIT ${query.limit ?? 100}`
-      const now = Date.now()
-      return rows.map((r) => fromRow(r, now))
+      const rows = yield* listRows({ status: query.status ?? "all", condition: query.condition, node: query.node, limit: query.limit ?? 100 })
+      const now = yield* Clock.currentTimeMillis
+      return rows.map((r) => toIncident(r, now))
     })
 
     const openIncidents = list({ status: "open", limit: 10_000 })
 
     const byId = Effect.fn("Incidents.byId")(function*(id: string) {
-      const rows = yield* sql<Row>`SELECT * FROM incidents WHERE id = ${id}`
-      return rows[0] === undefined ? undefined : fromRow(rows[0], Date.now())
+      const row = yield* byIdRow(id)
+      return row._tag === "None" ? undefined : toIncident(row.value, yield* Clock.currentTimeMillis)
     })
 
     return { apply, list, openIncidents, byId } as const

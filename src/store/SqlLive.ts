@@ -9,16 +9,20 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as String from "effect/String"
 import { mkdirSync } from "node:fs"
 import * as Path from "node:path"
 import { migrations } from "./migrations/index.js"
 import { StoreConfig } from "./StoreConfig.js"
 
+/** Columns are snake_case in SQL and camelCase in code: rows arrive camelCased, inserts are snake_cased. */
+const names = { transformResultNames: String.snakeToCamel, transformQueryNames: String.camelToSnake }
+
 const sqlite = (dataDir: string) => {
   const client = Layer.unwrapEffect(
     Effect.sync(() => {
       mkdirSync(dataDir, { recursive: true })
-      return SqliteClient.layer({ filename: Path.join(dataDir, "vigil.db") })
+      return SqliteClient.layer({ filename: Path.join(dataDir, "vigil.db"), ...names })
     })
   )
   // WAL (the client's default) with synchronous=NORMAL: a commit survives a crash of the
@@ -37,7 +41,7 @@ const sqlite = (dataDir: string) => {
 
 const postgres = (url: Parameters<typeof PgClient.layer>[0]["url"]) =>
   PgMigrator.layer({ loader: migrations }).pipe(
-    Layer.provideMerge(PgClient.layer({ url, applicationName: "vigil" }))
+    Layer.provideMerge(PgClient.layer({ url, applicationName: "vigil", ...names }))
   )
 
 export const SqlLive: Layer.Layer<SqlClient.SqlClient, unknown, StoreConfig> = Layer.unwrapEffect(

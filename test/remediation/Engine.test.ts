@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { AuditRepo } from "../../src/remediation/AuditRepo.js"
+import { NoticeLog } from "../../src/remediation/NoticeLog.js"
 import { waitUntil } from "../support/Clients.js"
 import { startSmtp, startWebhook } from "../support/Receivers.js"
 import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
@@ -163,7 +163,7 @@ describe("remediation against the PVE simulator", () => {
       const letters = yield* Effect.gen(function*() {
         const deadline = Date.now() + 10_000
         while (true) {
-          const found = yield* vigil.use(Effect.flatMap(AuditRepo, (a) => a.deadLetters))
+          const found = yield* vigil.use(Effect.flatMap(NoticeLog, (log) => log.deadLetters))
           if (found.length > 0 || Date.now() > deadline) return found
           yield* Effect.sleep("50 millis")
         }

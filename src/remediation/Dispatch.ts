@@ -1,0 +1,126 @@
+/**
+ * Carrying out a decision (other than acting, which the Actor does): each is recorded in the
+ * audit trail once (the same observation is not written at every review), told as a
+ * `remediation.*` event where it matters, and notified where a person should know.
+ */
+import * as Effect from "effect/Effect"
+import type { Incident } from "../domain/Incident.js"
+import type { ActionResult } from "../domain/Remediation.js"
+import { AuditRepo } from "./AuditRepo.js"
+import type { Decision, IncidentFacts, PastAction } from "./Decide.js"
+import type { Policy } from "./Policy.js"
+import { Proposals } from "./Proposals.js"
+import { Reporter } from "./Reporter.js"
+
+/** Blocks worth a person's attention; the others are transient or are the system working. */
+const notifiedGuardrails = new Set(["protected", "ha-managed", "locked", "node-offline", "no-quorum", "task-log-unavailable"])
+
+/** The same decision is recorded once, not at every review. */
+const alreadyRecorded = (history: ReadonlyArray<PastAction>, incident: IncidentFacts, result: string) =>
+  history.filter((a) => a.incidentId === incident.id).at(-1)?.result === result
+
+export class Dispatcher extends Effect.Service<Dispatcher>()("vigil/Dispatcher", {
+  effect: Effect.gen(function*() {
+    const audit = yield* AuditRepo
+    const proposals = yield* Proposals
+    const reporter = yield* Reporter
+
+    const dispatch = Effect.fn("Dispatcher.dispatch")(function*(
+      incident: Incident,
+      f: IncidentFacts,
+      decision: Exclude<Decision, { _tag: "Act" }>,
+      history: ReadonlyArray<PastAction>,
+      policy: Policy
+    ) {
+      const level = "runbook" in decision ? Math.min(decision.runbook.level, policy.cap) : 0
+      const record = (result: ActionResult, details: string, extra: { escalated?: boolean; action?: string } = {}) =>
+        audit.save({
+          incidentKey: f.key,
+          incidentId: f.id,
+          runbookId: "runbook" in decision ? decision.runbook.id : "none",
+          condition: f.condition,
+          action: extra.action ?? ("runbook" in decision ? decision.runbook.action : "observe"),
+          result,
+          resultDetails: details,
+          autonomyLevel: level,
+          node: f.node,
+          escalated: extra.escalated
+        })
+
+      switch (decision._tag) {
+        case "Observe":
+        case "Suppress":
+        case "Inhibit": {
+          const result = decision._tag === "Observe" ? "observed" : decision._tag === "Suppress" ? "suppressed" : "inhibited"
+          if (alreadyRecorded(history, f, result)) return
+          const details = decision._tag === "Observe"
+            ? decision.reason
+            : decision._tag === "Suppress"
+            ? `silenced by ${decision.silence.id}${decision.silence.reason ? `: ${decision.silence.reason}` : ""}`
+            : `grouped under ${decision.by}`
+          yield* record(result, details)
+          return
+        }
+        case "Alert": {
+          if (alreadyRecorded(history, f, "alerted")) return
+          const row = yield* record("alerted", `level ${decision.level}: notify`)
+          yield* reporter.notify(f, row.id, {
+            kind: "alert",
+            severity: incident.severity === "debug" ? "info" : incident.severity,
+            title: incident.summary,
+            text: `${incident.condition} on ${incident.target} since ${incident.openedAt}.`
+          })
+          return
+        }
+        case "Recommend": {
+          const g = decision.guest
+          const proposalId = yield* proposals.propose({
+            incidentId: f.id,
+            incidentKey: f.key,
+            runbookId: decision.runbook.id,
+            action: "start_guest",
+            actionArgs: JSON.stringify({ node: g.node, kind: g.kind, vmid: g.vmid }),
+            ttlMs: policy.proposalTtlMs
+          })
+          const row = yield* record("proposed", `proposal ${proposalId}: start ${g.kind}/${g.vmid}`)
+          yield* reporter.event(f, "proposed", "warning", { runbook: decision.runbook.id, action: "start_guest", proposal: proposalId, vmid: g.vmid })
+          yield* reporter.notify(f, row.id, {
+            kind: "proposal",
+            severity: "warning",
+            title: `Approve starting ${g.kind === "qemu" ? "VM" : "CT"} ${g.vmid} (${g.name})?`,
+            text: `${incident.summary}. Approve: POST /api/v1/proposals/${proposalId}/approve, reject: /reject.`
+          })
+          return
+        }
+        case "Block": {
+          if (alreadyRecorded(history, f, "blocked") && history.at(-1)?.result === "blocked") return
+          const row = yield* record("blocked", `${decision.guardrail}: ${decision.reason}`)
+          yield* reporter.event(f, "blocked", "warning", { runbook: decision.runbook.id, guardrail: decision.guardrail, reason: decision.reason })
+          if (notifiedGuardrails.has(decision.guardrail)) {
+            yield* reporter.notify(f, row.id, {
+              kind: "blocked",
+              severity: "warning",
+              title: `Not acting on ${incident.target}: ${decision.guardrail}`,
+              text: `${incident.summary}. ${decision.reason}.`
+            })
+          }
+          return
+        }
+        case "Escalate": {
+          const row = yield* record("escalated", decision.reason, { escalated: true, action: "escalate" })
+          yield* reporter.event(f, "escalated", "critical", { runbook: decision.runbook.id, reason: decision.reason })
+          yield* reporter.notify(f, row.id, {
+            kind: "escalation",
+            severity: "critical",
+            title: `Needs a person: ${incident.summary}`,
+            text: `${decision.reason}. Incident ${incident.key}, open since ${incident.openedAt}.`
+          })
+          return
+        }
+      }
+    })
+
+    return { dispatch } as const
+  }),
+  dependencies: [Reporter.Default, Proposals.Default, AuditRepo.Default]
+}) {}
