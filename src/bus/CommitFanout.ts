@@ -14,7 +14,6 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import * as SqlClient from "@effect/sql/SqlClient"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -23,15 +22,11 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { StoredEvent } from "../domain/Event.js"
 import { everything } from "../domain/EventFilter.js"
+import { Committed } from "../store/Committed.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { Hub } from "./Hub.js"
 
 export const eventsChannel = "vigil_events"
-
-export class CommitFanout extends Context.Tag("vigil/CommitFanout")<CommitFanout, {
-  /** Called by the writer after each commit, with what it committed, in sequence order. */
-  readonly committed: (events: ReadonlyArray<StoredEvent>) => Effect.Effect<void>
-}>() {}
 
 const local = Effect.map(Hub, (hub) => ({
   committed: (events: ReadonlyArray<StoredEvent>) => Effect.sync(() => hub.publish(events))
@@ -81,8 +76,9 @@ const shared = (pg: PgClient.PgClient, sql: SqlClient.SqlClient) =>
     }
   })
 
+/** The store's Committed port, as the bus answers it. */
 export const CommitFanoutLive = Layer.scoped(
-  CommitFanout,
+  Committed,
   Effect.gen(function*() {
     const pg = yield* Effect.serviceOption(PgClient.PgClient)
     const sql = yield* SqlClient.SqlClient

@@ -22,27 +22,14 @@ import { positiveInt } from "../domain/ConfigFormats.js"
 import { StoredEvent } from "../domain/Event.js"
 import { type EventFilter, matches } from "../domain/EventFilter.js"
 
-const encoder = new TextEncoder()
-
 /**
  * A live-only message that takes no sequence and is never stored: heartbeats, and the
- * per-connection notices (connected, gap). Rendered once, like a StoredEvent.
+ * per-connection notices (connected, gap). Its payload is rendered to JSON once.
  */
 export class Signal {
-  #sseFrame: Uint8Array | undefined
-  #wsMessage: string | undefined
   readonly json: string
   constructor(readonly name: string, payload: unknown) {
     this.json = JSON.stringify(payload)
-  }
-  /** A named SSE frame, so `onmessage` never sees it; clients add a listener for the name. */
-  get sseFrame(): Uint8Array {
-    if (this.#sseFrame === undefined) this.#sseFrame = encoder.encode(`event: ${this.name}\ndata: ${this.json}\n\n`)
-    return this.#sseFrame
-  }
-  get wsMessage(): string {
-    if (this.#wsMessage === undefined) this.#wsMessage = `{"type":${JSON.stringify(this.name)},"data":${this.json}}`
-    return this.#wsMessage
   }
 }
 

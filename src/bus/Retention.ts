@@ -7,6 +7,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import { positiveInt } from "../domain/ConfigFormats.js"
 import { EventBus, retentionWatermarkKey } from "./EventBus.js"
@@ -31,7 +32,7 @@ export class Retention extends Effect.Service<Retention>()("vigil/Retention", {
 
     /** Runs once: deletes what is too old or beyond the count, and reports it. */
     const run = Effect.gen(function*() {
-      const byAge = yield* repo.lastSequenceBefore(Date.now() - Duration.toMillis(config.retentionMaxAge))
+      const byAge = yield* repo.lastSequenceBefore((yield* Clock.currentTimeMillis) - Duration.toMillis(config.retentionMaxAge))
       const byCount = yield* repo.lastSequenceBeyondNewest(config.retentionMaxEvents)
       const upTo = Math.max(byAge ?? 0, byCount ?? 0)
       const previous = yield* repo.getMeta(retentionWatermarkKey)

@@ -3,6 +3,7 @@
  * `VIGIL_DATA_DIR` or `VIGIL_DATABASE_URL`), for the first admin token and for operators on the
  * host. Open streams of a token revoked here end within `VIGIL_AUTH_RECHECK`.
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -40,7 +41,7 @@ export const tokenCommand = (args: ReadonlyArray<string>) =>
         if (expires !== undefined) {
           const d = Duration.decodeUnknown(expires)
           if (d._tag === "None") return yield* Effect.fail(`--expires "${expires}" is not a duration (e.g. "30 days")`)
-          expiresAt = Date.now() + Duration.toMillis(d.value)
+          expiresAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(d.value)
         }
         const created = yield* tokens.create({ user, scopes: scopes as Array<Scope>, label: option("label"), expiresAt })
         return `${created.token}\n(id ${created.info.id}, user ${user}, scopes ${scopes.join(",")}${
@@ -49,8 +50,9 @@ export const tokenCommand = (args: ReadonlyArray<string>) =>
       }
       case "list": {
         const all = yield* tokens.list
+        const now = yield* Clock.currentTimeMillis
         return all.map((t) =>
-          `${t.id}  ${t.user.padEnd(16)} ${t.scopes.join(",").padEnd(18)} ${t.revokedAt ? "revoked" : t.expiresAt && Date.parse(t.expiresAt) < Date.now() ? "expired" : "active "}  ${t.label ?? ""}`
+          `${t.id}  ${t.user.padEnd(16)} ${t.scopes.join(",").padEnd(18)} ${t.revokedAt ? "revoked" : t.expiresAt && Date.parse(t.expiresAt) < now ? "expired" : "active "}  ${t.label ?? ""}`
         ).join("\n") || "no tokens"
       }
       case "revoke": {

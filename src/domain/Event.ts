@@ -5,11 +5,7 @@
  * Three shapes live here:
  * - `CloudEventInput`: what a producer may send (validated at ingest);
  * - `NewEvent`: a validated event waiting for the store to give it a sequence;
- * - `StoredEvent`: a committed event, which renders its JSON, SSE frame and WebSocket message
- *   once and hands the same string or bytes to every subscriber.
- *
- * `sequence` is emitted as a JSON integer (a CloudEvents `Integer` attribute), never as a
- * string: clients compare it numerically and it is the same number as the SSE `id:`.
+ * - `StoredEvent`: a committed event. How it looks on the wire is http/Wire's.
  */
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
@@ -253,13 +249,7 @@ export const makeEvent = (fields: {
   audience: fields.audience
 })
 
-const encoder = new TextEncoder()
-const q = JSON.stringify
-
-/**
- * A committed event. Rendering is lazy and memoized: with a thousand subscribers the JSON is
- * built once, and the SSE frame is encoded to bytes once and written to every socket as is.
- */
+/** A committed event: what was validated, with the sequence the store gave it. */
 export class StoredEvent implements NewEvent {
   readonly id: string
   readonly source: string
@@ -273,9 +263,6 @@ export class StoredEvent implements NewEvent {
   readonly dataBase64: string | undefined
   readonly extensions: string | undefined
   readonly audience: string | undefined
-  #json: string | undefined
-  #sseFrame: Uint8Array | undefined
-  #wsMessage: string | undefined
 
   constructor(
     readonly sequence: number,
@@ -295,42 +282,5 @@ export class StoredEvent implements NewEvent {
     this.dataBase64 = event.dataBase64
     this.extensions = event.extensions
     this.audience = event.audience
-  }
-
-  /** The CloudEvent in structured JSON mode. */
-  get json(): string {
-    if (this.#json === undefined) {
-      let s = `{"specversion":"1.0","id":${q(this.id)},"source":${q(this.source)},"type":${q(this.type)},"time":${
-        q(this.time)
-      }`
-      if (this.subject !== undefined) s += `,"subject":${q(this.subject)}`
-      if (this.datacontenttype !== undefined) s += `,"datacontenttype":${q(this.datacontenttype)}`
-      s += `,"sequence":${this.sequence},"severity":"${this.severity}"`
-      if (this.node !== undefined) s += `,"node":${q(this.node)}`
-      if (this.extensions !== undefined && this.extensions.length > 2) s += `,${this.extensions.slice(1, -1)}`
-      if (this.data !== undefined) s += `,"data":${this.data}`
-      if (this.dataBase64 !== undefined) s += `,"data_base64":${q(this.dataBase64)}`
-      this.#json = s + "}"
-    }
-    return this.#json
-  }
-
-  /** One SSE frame: `id:` is the sequence and there is no `event:` line, so `onmessage` gets it. */
-  get sseFrame(): Uint8Array {
-    if (this.#sseFrame === undefined) {
-      // The JSON has no raw newlines (JSON.stringify escapes them), so one data line suffices.
-      this.#sseFrame = encoder.encode(`id: ${this.sequence}\ndata: ${this.json}\n\n`)
-    }
-    return this.#sseFrame
-  }
-
-  /** The WebSocket message carrying this event. */
-  get wsMessage(): string {
-    if (this.#wsMessage === undefined) this.#wsMessage = `{"type":"event","event":${this.json}}`
-    return this.#wsMessage
-  }
-
-  toJSON(): unknown {
-    return JSON.parse(this.json)
   }
 }

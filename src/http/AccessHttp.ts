@@ -2,6 +2,7 @@
  * Handlers for the access group: token administration and the caller's notifications.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { CurrentUser } from "../api/Security.js"
 import { Inbox } from "../access/Inbox.js"
@@ -21,12 +22,13 @@ export const AccessHttp = HttpApiBuilder.group(VigilApi, "access", (handlers) =>
 
     return handlers
       .handle("createToken", ({ payload }) =>
-        tokens.create({
-          user: payload.user,
-          scopes: payload.scopes,
-          label: payload.label,
-          expiresAt: payload.expiresInSeconds === undefined ? undefined : Date.now() + payload.expiresInSeconds * 1000
-        }).pipe(Effect.mapError(unavailable)))
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          tokens.create({
+            user: payload.user,
+            scopes: payload.scopes,
+            label: payload.label,
+            expiresAt: payload.expiresInSeconds === undefined ? undefined : now + payload.expiresInSeconds * 1000
+          })).pipe(Effect.mapError(unavailable)))
       .handle("listTokens", () => tokens.list.pipe(Effect.mapError(unavailable)))
       .handle("revokeToken", ({ path }) =>
         Effect.gen(function*() {

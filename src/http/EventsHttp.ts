@@ -5,6 +5,7 @@
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Either from "effect/Either"
@@ -25,6 +26,7 @@ import { EventsRejected, IngestResponse, maxEventsPerRequest } from "../api/Even
 import { SseStreams } from "./SseStreams.js"
 import { webSocketSession } from "./WebSocketSession.js"
 import { ServerConfig } from "./ServerConfig.js"
+import { cloudEventJson } from "./Wire.js"
 
 type ItemResult = (typeof IngestResponse.Type)["results"][number]
 
@@ -157,13 +159,13 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
             urlParams.limit ?? 100
           ).pipe(Effect.mapError(unavailable))
           // Each event's JSON is already rendered; the array is joined, not re-encoded.
-          return HttpServerResponse.text(`[${events.map((e) => e.json).join(",")}]`, {
+          return HttpServerResponse.text(`[${events.map(cloudEventJson).join(",")}]`, {
             contentType: "application/json"
           })
         }))
       .handle("stats", () =>
         Effect.gen(function*() {
-          const now = Date.now()
+          const now = yield* Clock.currentTimeMillis
           const counts = yield* repo.counts()
           const lastMinute = yield* repo.countSince(now - 60_000)
           const lastHour = yield* repo.countSince(now - 3_600_000)

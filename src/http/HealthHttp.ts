@@ -3,6 +3,7 @@
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as SqlClient from "@effect/sql/SqlClient"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { Hub } from "../bus/Hub.js"
 import { Leadership } from "../scale/Leadership.js"
@@ -17,7 +18,7 @@ export const HealthHttp = HttpApiBuilder.group(VigilApi, "health", (handlers) =>
     const leadership = yield* Leadership
     const sql = yield* SqlClient.SqlClient
     const dialect = sql.onDialectOrElse({ pg: () => "postgresql", orElse: () => "sqlite" })
-    const startedAt = Date.now()
+    const startedAt = yield* Clock.currentTimeMillis
 
     return handlers.handle("health", () =>
       Effect.gen(function*() {
@@ -29,7 +30,7 @@ export const HealthHttp = HttpApiBuilder.group(VigilApi, "health", (handlers) =>
         return {
           status: reachable ? "ok" as const : "degraded" as const,
           version,
-          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+          uptimeSeconds: Math.round(((yield* Clock.currentTimeMillis) - startedAt) / 1000),
           store: { reachable, dialect },
           subscribers: hub.size(),
           instance: leadership.instance,

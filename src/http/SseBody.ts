@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import { Readable } from "node:stream"
 import { type Sink, Signal, type SubscriptionEnded } from "../bus/Hub.js"
 import type { StoredEvent } from "../domain/Event.js"
+import { sseFrame } from "./Wire.js"
 
 const encoder = new TextEncoder()
 const keepAliveFrame = encoder.encode(": keepalive\n\n")
@@ -25,16 +26,17 @@ const commitFrames = new WeakMap<ReadonlyArray<StoredEvent>, Uint8Array>()
 
 /** The SSE frames of a commit as one buffer, built once per commit however many clients take it. */
 export const framesOf = (events: ReadonlyArray<StoredEvent>): Uint8Array => {
-  if (events.length === 1) return events[0]!.sseFrame
+  if (events.length === 1) return sseFrame(events[0]!)
   const cached = commitFrames.get(events)
   if (cached !== undefined) return cached
   let size = 0
-  for (const event of events) size += event.sseFrame.length
+  for (const event of events) size += sseFrame(event).length
   const out = new Uint8Array(size)
   let offset = 0
   for (const event of events) {
-    out.set(event.sseFrame, offset)
-    offset += event.sseFrame.length
+    const frame = sseFrame(event)
+    out.set(frame, offset)
+    offset += frame.length
   }
   commitFrames.set(events, out)
   return out
@@ -81,7 +83,7 @@ export class SseBody extends Readable implements Sink {
   }
 
   signal(signal: Signal): void {
-    this.write(signal.sseFrame)
+    this.write(sseFrame(signal))
   }
 
   isBehind(): boolean {
@@ -104,7 +106,7 @@ export class SseBody extends Readable implements Sink {
   /** Writes a last named frame saying why the stream ends (with the resume point), then ends it. */
   finish(name: string, reason: string): void {
     if (this.#finished) return
-    this.write(new Signal(name, { reason, lastSequence: this.lastSequence }).sseFrame)
+    this.write(sseFrame(new Signal(name, { reason, lastSequence: this.lastSequence })))
     this.#finished = true
     this.push(null)
     this._read()

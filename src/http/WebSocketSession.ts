@@ -33,6 +33,7 @@ import { type EventFilter, FilterParams, makeFilter } from "../domain/EventFilte
 import { decodeUtf8, parseUntrusted } from "../domain/UntrustedJson.js"
 import { Heartbeats } from "../producers/Heartbeats.js"
 import { ServerConfig } from "./ServerConfig.js"
+import { wsMessage } from "./Wire.js"
 
 const ClientMessage = Schema.Union(
   Schema.Struct({
@@ -73,7 +74,7 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
     let heardFromClient = true
 
     const closeWith = (name: string, reason: string, code: number) =>
-      write(new Signal(name, { reason, lastSequence }).wsMessage).pipe(
+      write(wsMessage(new Signal(name, { reason, lastSequence }))).pipe(
         Effect.zipRight(write(new Socket.CloseEvent(code, name))),
         Effect.ignore
       )
@@ -83,7 +84,7 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
         Stream.runForEachChunk((chunk) =>
           Effect.gen(function*() {
             for (const d of chunk) {
-              yield* write(d.wsMessage)
+              yield* write(wsMessage(d))
               if (d instanceof StoredEvent) lastSequence = d.sequence
             }
             if (rawSocket.writableLength > config.maxBufferedBytes) {
@@ -108,7 +109,7 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
     const subscribe = (filter: EventFilter, after: number | undefined) =>
       FiberHandle.run(subscription, pump(filter, after))
 
-    const refuse = (message: string) => write(new Signal("error", { message }).wsMessage).pipe(Effect.ignore)
+    const refuse = (message: string) => write(wsMessage(new Signal("error", { message }))).pipe(Effect.ignore)
 
     /** What a client message asks for. Untrusted: bounded before parsing, and never throws. */
     const handle = (data: string | Uint8Array): Effect.Effect<void> => {
@@ -159,8 +160,8 @@ export const webSocketSession = (filter: EventFilter, after: number | undefined,
     }).pipe(Effect.repeat(Schedule.spaced(config.wsPingInterval)), Effect.delay(config.wsPingInterval))
 
     const hub = yield* heartbeats.hubSignal
-    yield* write(new Signal("connected", { resumeAfter: after ?? null }).wsMessage).pipe(
-      Effect.zipRight(write(hub.wsMessage)),
+    yield* write(wsMessage(new Signal("connected", { resumeAfter: after ?? null }))).pipe(
+      Effect.zipRight(write(wsMessage(hub))),
       Effect.forkScoped
     )
     yield* subscribe(filter, after)

@@ -7,8 +7,7 @@
  * - HA restarts a guest that went down (a `qmstart` by `root@pam`), and after a node failure
  *   fences the node and recovers its guests on another node (the guest's node changes, and the
  *   start is a task on the new node); fencing and recovery themselves leave no task;
- * - a node that comes back boots: what ran on it stopped, `onboot` guests start again.
- * Times come from the simulator's clock; delays are real timers, cleared on `dispose`.
+ * Node failures and boots are in Nodes.ts. Times come from the simulator's clock; delays are real timers, cleared on `dispose`.
  */
 import { defaultCluster, type SimGuest, type SimNode, type SimState, type SimStorage } from "./Model.js"
 import { encodeUpid, type SimTask } from "./Tasks.js"
@@ -97,7 +96,7 @@ export class SimCluster {
     return { task, finish }
   }
 
-  private archiveTask(task: SimTask) {
+  archiveTask(task: SimTask) {
     const list = this.archive.get(task.node) ?? []
     list.unshift(task)
     this.archive.set(task.node, list)
@@ -110,21 +109,24 @@ export class SimCluster {
 
   // Guests --------------------------------------------------------------------------------------
 
-  private run(g: SimGuest) {
+  /** The guest runs under a new process. */
+  run(g: SimGuest) {
     g.status = "running"
     g.startedAt = this.now()
     g.cpu = 0.02
     g.mem = g.maxmem / 2
   }
 
-  private halt(g: SimGuest) {
+  /** The guest stops. */
+  halt(g: SimGuest) {
     g.status = "stopped"
     g.startedAt = undefined
     g.cpu = 0
     g.mem = 0
   }
 
-  private prefix(g: SimGuest) {
+  /** `qm` for VMs, `vz` for containers: the prefix of their task types. */
+  prefix(g: SimGuest) {
     return g.kind === "qemu" ? "qm" : "vz"
   }
 
@@ -152,7 +154,7 @@ export class SimCluster {
   }
 
   /** HA starts the guest: a `qmstart`/`vzstart` by root@pam on its node, marked as HA's. */
-  private haStart(g: SimGuest) {
+  haStart(g: SimGuest) {
     if (g.status === "running") return
     const { finish } = this.begin(g.node, `${this.prefix(g)}start`, String(g.vmid), "root@pam", "task started by HA resource agent")
     this.run(g)
@@ -273,68 +275,5 @@ export class SimCluster {
       finish()
     })
     return task
-  }
-
-  // Nodes ---------------------------------------------------------------------------------------
-
-  /**
-   * The node fails: it drops out of the cluster at once. HA-managed guests on it are fenced and
-   * then recovered on another online node; the others stay with it, as PVE shows them.
-   */
-  failNode(name: string) {
-    const n = this.node(name)
-    if (n.status === "offline") return
-    n.status = "offline"
-    n.offlineSince = this.now()
-    const onIt = () => this.state.guests.filter((g) => g.node === name && g.ha !== undefined && g.ha.requestState === "started")
-    if (onIt().length === 0) return
-    this.later(this.timing.fenceAfterMs, () => {
-      if (n.status !== "offline") return
-      n.fenced = true
-      for (const g of onIt()) g.ha!.state = "fence"
-    })
-    this.later(this.timing.recoverAfterMs, () => {
-      if (n.status !== "offline") return
-      n.fenced = false
-      const target = this.state.nodes.find((x) => x.status === "online")
-      for (const g of onIt()) {
-        g.ha!.state = "recovery"
-        if (target === undefined) continue
-        // The config file moves to the new node, whose LRM starts the guest.
-        g.node = target.name
-        this.halt(g)
-        this.haStart(g)
-      }
-    })
-  }
-
-  /**
-   * Takes a node offline, or brings it back: it boots, so what ran on it stopped, tasks it was
-   * running end as "unexpected status", and its `onboot` guests start again.
-   */
-  setNodeOnline(name: string, online: boolean) {
-    const n = this.node(name)
-    if (!online) return this.failNode(name)
-    if (n.status === "online") return
-    n.status = "online"
-    n.offlineSince = undefined
-    n.fenced = false
-    n.bootedAt = this.now()
-    for (const t of this.active(name)) {
-      t.endtime = Math.floor(this.now() / 1000)
-      t.status = "unexpected status"
-      this.archiveTask(t)
-    }
-    const onboot = this.state.guests.filter((g) => g.node === name && g.status === "running" && g.ha === undefined)
-    for (const g of this.state.guests.filter((g) => g.node === name && g.ha === undefined)) this.halt(g)
-    if (onboot.some((g) => g.onboot)) {
-      const all = this.begin(name, "startall", "", "root@pam")
-      for (const g of onboot.filter((x) => x.onboot)) {
-        this.begin(name, `${this.prefix(g)}start`, String(g.vmid), "root@pam").finish()
-        this.run(g)
-      }
-      all.finish()
-    }
-    for (const p of this.state.storage.filter((s) => s.node === name)) p.status = "available"
   }
 }

@@ -4,6 +4,7 @@
  * users and for tests that drive the simulator from another process.
  */
 import type { SimCluster } from "./Cluster.js"
+import { failNode, setNodeOnline } from "./Nodes.js"
 
 export interface ControlAnswer {
   readonly status: number
@@ -75,7 +76,8 @@ export const control = (cluster: SimCluster, method: string, path: string, body:
     } else if (m[2] === "maintenance") {
       node.maintenance = body.on !== false
     } else {
-      cluster.setNodeOnline(node.name, m[2] === "online")
+      if (m[2] === "fail") failNode(cluster, node.name)
+      else setNodeOnline(cluster, node.name, m[2] === "online")
     }
     return done(node)
   }

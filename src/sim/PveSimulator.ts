@@ -13,10 +13,12 @@
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { AddressInfo } from "node:net"
+import { wallClock } from "../domain/WallClock.js"
 import type { SecureVersion, TLSSocket } from "node:tls"
 import { type ClusterTiming, pveTiming, SimCluster } from "./Cluster.js"
 import { control } from "./Control.js"
 import type { SimGuest, SimNode, SimState } from "./Model.js"
+import { failNode, setNodeOnline } from "./Nodes.js"
 import { answer } from "./PveApi.js"
 import type { SimTask } from "./Tasks.js"
 
@@ -71,7 +73,7 @@ export class PveSimulator {
   readonly tlsSessions = { full: 0, resumed: 0 }
 
   constructor(readonly options: SimulatorOptions = {}, initial?: SimState) {
-    const now = options.now ?? (() => Date.now())
+    const now = options.now ?? wallClock
     this.cluster = new SimCluster(now, { ...pveTiming, ...options.timing }, initial)
   }
 
@@ -140,8 +142,13 @@ export class PveSimulator {
     return this.cluster.startGuest(vmid, user)
   }
 
+  /** Takes a node offline (it fails: HA fences it and recovers its guests), or brings it back (it boots). */
   setNodeOnline(name: string, online: boolean) {
-    this.cluster.setNodeOnline(name, online)
+    setNodeOnline(this.cluster, name, online)
+  }
+
+  failNode(name: string) {
+    failNode(this.cluster, name)
   }
 
   setNodeMetrics(name: string, metrics: { cpu?: number; memPercent?: number; diskPercent?: number }) {

@@ -20,6 +20,7 @@ import * as Schema from "effect/Schema"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
 import * as Https from "node:https"
+import type { Duplex } from "node:stream"
 import type { TLSSocket } from "node:tls"
 import { SourceError } from "./ClusterSource.js"
 import { ClusterStatusItem, Envelope, HaStatusItem, NodeStatusDetail, Resource, Task, TaskStatus } from "./PveSchema.js"
@@ -42,8 +43,8 @@ class PinnedAgent extends Https.Agent {
     // The pin replaces CA verification: PVE ships a self-signed certificate.
     super({ rejectUnauthorized: false, maxCachedSessions: 0, keepAlive: true })
   }
-  override createConnection(options: any, callback?: any): any {
-    const socket = (Https.Agent.prototype as any).createConnection.call(this, options, callback) as TLSSocket
+  override createConnection(options: Https.RequestOptions, callback?: (error: Error | null, socket: Duplex) => void): Duplex {
+    const socket = super.createConnection(options, callback) as TLSSocket
     socket.once("secureConnect", () => {
       const actual = socket.getPeerCertificate().fingerprint256
       if (actual === undefined || actual === "") {
@@ -80,8 +81,9 @@ const agentLayer = (config: ProxmoxConfig) =>
   )
 
 const describe = (path: string, status: number, body: unknown): string => {
-  const errors = typeof body === "object" && body !== null && "errors" in body ? JSON.stringify((body as any).errors) : ""
-  const message = typeof body === "object" && body !== null && "message" in body ? String((body as any).message) : ""
+  const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {}
+  const errors = "errors" in fields ? JSON.stringify(fields.errors) : ""
+  const message = "message" in fields ? String(fields.message) : ""
   const detail = [message, errors].filter((s) => s && s !== "null" && s !== "undefined").join(" ")
   switch (status) {
     case 401:

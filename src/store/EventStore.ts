@@ -1,15 +1,16 @@
 /**
  * The single writer. Producers enqueue their events and wait; one fiber takes everything
  * waiting, commits it in one transaction (group commit: a hundred concurrent producers cost one
- * commit), hands what it committed to the fan-out in sequence order (see CommitFanout), and only
+ * commit), hands what it committed to the Committed port in sequence order (the bus listens), and only
  * then answers each producer. So: persisted before published, and acknowledged only once durable.
  */
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
-import { CommitFanout } from "../bus/CommitFanout.js"
 import type { NewEvent, StoredEvent } from "../domain/Event.js"
+import { Committed } from "./Committed.js"
 import { EventRepo, type InsertOutcome } from "./EventRepo.js"
 import { StoreConfig } from "./StoreConfig.js"
 
@@ -55,7 +56,7 @@ const groupByEventCount = <R extends { readonly events: ReadonlyArray<unknown> }
 export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore", {
   scoped: Effect.gen(function*() {
     const repo = yield* EventRepo
-    const fanout = yield* CommitFanout
+    const fanout = yield* Committed
     const { writerMaxBatch } = yield* StoreConfig
     const queue = yield* Queue.unbounded<Request>()
     let accepting = true
@@ -64,7 +65,7 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
       "EventStore.commit"
     )(function*(requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>) {
       const events = requests.length === 1 ? requests[0]!.events : requests.flatMap((r) => r.events)
-      const outcomes = yield* repo.withTransaction(Effect.zipRight(repo.lockWriters, repo.insert(events, Date.now()))).pipe(
+      const outcomes = yield* repo.withTransaction(Effect.zipRight(repo.lockWriters, Effect.flatMap(Clock.currentTimeMillis, (now) => repo.insert(events, now)))).pipe(
         Effect.mapError((error) => new StoreUnavailable({ reason: error.message })),
         Effect.either
       )

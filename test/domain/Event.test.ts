@@ -3,6 +3,7 @@ import { CloudEvent as SdkCloudEvent } from "cloudevents"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import { StoredEvent, validateEvent } from "../../src/domain/Event.js"
+import { cloudEventJson, sseFrame } from "../../src/http/Wire.js"
 import { severities } from "../../src/domain/Severity.js"
 
 const now = new Date("2026-11-22T12:00:00.000Z")
@@ -70,12 +71,12 @@ const arbEvent = FastCheck.record({
   sequence: FastCheck.integer({ min: 1, max: 2 ** 40 })
 })
 
-describe("StoredEvent.json", () => {
+describe("an event on the wire", () => {
   it.prop("is a CloudEvent the CloudEvents SDK accepts, carrying every attribute", [arbEvent], ([e]) => {
     const { ext, sequence, ...fields } = e
     const input = { specversion: "1.0", ...fields, ...ext }
     const validated = Either.getOrThrow(validateEvent(JSON.parse(JSON.stringify(input)), now))
-    const json = new StoredEvent(sequence, validated, now.getTime()).json
+    const json = cloudEventJson(new StoredEvent(sequence, validated, now.getTime()))
     const parsed = JSON.parse(json)
     const sdk = new SdkCloudEvent(parsed, true)
     expect(sdk.validate()).toBe(true)
@@ -88,7 +89,7 @@ describe("StoredEvent.json", () => {
 
   it("renders an SSE frame whose id is the sequence and that has no event line", () => {
     const event = new StoredEvent(42, Either.getOrThrow(validateEvent(valid({ data: "a\nb" }), now)), 0)
-    const frame = new TextDecoder().decode(event.sseFrame)
+    const frame = new TextDecoder().decode(sseFrame(event))
     expect(frame.startsWith("id: 42\ndata: {")).toBe(true)
     expect(frame.endsWith("}\n\n")).toBe(true)
     expect(frame.split("\n")).toHaveLength(4)

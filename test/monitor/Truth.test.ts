@@ -113,7 +113,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
       sim.guest(102).onboot = false
       const vigil = yield* startVigil(watching(sim, { VIGIL_NODE_RETURN_GRACE: "800 millis" }))
       yield* watchSeeded(vigil.url)
-      sim.cluster.failNode("pve2")
+      sim.failNode("pve2")
       const [offline] = yield* awaitEvents(vigil.url, "node.offline")
       expect(offline.data.affected).toEqual({ guests: ["lxc/102", "qemu/103"], storage: ["storage/pve2/local", "storage/pve2/local-lvm", "storage/pve2/ceph"] })
       // HA first loses the node (unknown), then fences it.
@@ -148,7 +148,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim, { VIGIL_NODE_RETURN_GRACE: "5 seconds" }))
       yield* watchSeeded(vigil.url)
-      sim.cluster.failNode("pve1")
+      sim.failNode("pve1")
       yield* awaitEvents(vigil.url, "node.offline")
       yield* severalPolls
       sim.setNodeOnline("pve1", true)

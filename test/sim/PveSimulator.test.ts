@@ -63,7 +63,7 @@ describe("the PVE simulator, as PVE behaves", () => {
       const status = (yield* get(sim.url, "/cluster/status")).data
       expect(status[0]).toEqual({ type: "cluster", id: "cluster", name: "sim", quorate: 1, nodes: 3, version: 3 })
       expect(status.slice(1).map((n: any) => [n.name, n.online, n.local])).toEqual([["pve1", 1, 1], ["pve2", 1, 0], ["pve3", 1, 0]])
-      sim.cluster.failNode("pve1")
+      sim.failNode("pve1")
       const stale = (yield* get(sim.url, "/cluster/resources")).data
       expect(stale.find((r: any) => r.id === "qemu/100")).toMatchObject({ status: "running", template: 0 })
       expect(stale.find((r: any) => r.id === "node/pve1")).toEqual({ id: "node/pve1", type: "node", node: "pve1", status: "offline", hastate: "unknown" })
