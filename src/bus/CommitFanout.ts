@@ -12,29 +12,28 @@
  * and by notifications from the others. A missed notification only delays: the tailer also reads
  * on a timer.
  */
-import { PgClient } from "@effect/sql-pg"
-import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { StoredEvent } from "../domain/Event.js"
 import { everything } from "../domain/EventFilter.js"
 import { Committed } from "../store/Committed.js"
 import { EventRepo } from "../store/EventRepo.js"
+import { SharedStore } from "../store/Shared.js"
 import { Hub } from "./Hub.js"
 
 export const eventsChannel = "vigil_events"
 
-const local = Effect.map(Hub, (hub) => ({
-  committed: (events: ReadonlyArray<StoredEvent>) => Effect.sync(() => hub.publish(events))
-}))
-
-const shared = (pg: PgClient.PgClient, sql: SqlClient.SqlClient) =>
+/** The store's Committed port, as the bus answers it. */
+export const CommitFanoutLive = Layer.scoped(
+  Committed,
   Effect.gen(function*() {
     const hub = yield* Hub
+    const store = yield* SharedStore
+    // One process: what the writer committed goes straight to the Hub.
+    if (!store.shared) return { committed: (events: ReadonlyArray<StoredEvent>) => Effect.sync(() => hub.publish(events)) }
+
     const repo = yield* EventRepo
     const wake = yield* Queue.sliding<void>(1)
     let published = yield* repo.maxSequence()
@@ -56,33 +55,13 @@ const shared = (pg: PgClient.PgClient, sql: SqlClient.SqlClient) =>
       Effect.forever,
       Effect.forkScoped
     )
-    yield* pg.listen(eventsChannel).pipe(
-      Stream.runForEach(() => Queue.offer(wake, undefined)),
-      Effect.catchAllCause((cause) => Effect.logWarning("LISTEN vigil_events failed; retrying", cause)),
-      Effect.repeat(Schedule.spaced("1 second")),
-      Effect.forkScoped
-    )
+    yield* store.listen(eventsChannel).pipe(Stream.runForEach(() => Queue.offer(wake, undefined)), Effect.forkScoped)
 
     return {
       committed: (events: ReadonlyArray<StoredEvent>) =>
-        events.length === 0 ? Effect.void : Effect.zipRight(
-          Queue.offer(wake, undefined),
-          // pg_notify, not PgClient.notify: the latter binds the payload as a parameter, which the
-          // NOTIFY statement does not accept (a syntax error on this version).
-          sql`SELECT pg_notify(${eventsChannel}, ${String(events[events.length - 1]!.sequence)})`.pipe(
-            Effect.catchAllCause((cause) => Effect.logWarning("NOTIFY vigil_events failed", cause))
-          )
-        )
+        events.length === 0
+          ? Effect.void
+          : Effect.zipRight(Queue.offer(wake, undefined), store.notify(eventsChannel, String(events[events.length - 1]!.sequence)))
     }
-  })
-
-/** The store's Committed port, as the bus answers it. */
-export const CommitFanoutLive = Layer.scoped(
-  Committed,
-  Effect.gen(function*() {
-    const pg = yield* Effect.serviceOption(PgClient.PgClient)
-    const sql = yield* SqlClient.SqlClient
-    const dialect = sql.onDialectOrElse({ pg: () => "pg", orElse: () => "other" })
-    return dialect === "pg" && Option.isSome(pg) ? yield* shared(pg.value, sql) : yield* local
   })
 )

@@ -10,7 +10,7 @@ import * as Schema from "effect/Schema"
 const Id = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
 const optionalId = Schema.optional(Id)
 
-/** Seed 000: one event per chat tool use (not per result). */
+/** One event per chat tool use (not per result). */
 export const ChatToolUsed = Schema.Struct({
   tool: Id,
   /** A short summary of the arguments, not the arguments themselves (they can be large or secret). */
@@ -20,7 +20,7 @@ export const ChatToolUsed = Schema.Struct({
   userId: optionalId
 })
 
-/** Seed 003: who the agent is, and where in the work it was. */
+/** Who the agent is, and where in the work it was. */
 const AgentFields = {
   agentId: Id,
   agentName: Schema.optional(Schema.String),
@@ -56,7 +56,7 @@ const AgentTask = Schema.Struct({
   error: Schema.optional(Schema.String)
 })
 
-/** Seed 002: task and system notices, with the priority and category its HUD used. */
+/** Task and system notices, with a priority and a category for the inbox. */
 const Notice = Schema.Struct({
   title: Id,
   message: Schema.optional(Schema.String),

@@ -82,7 +82,7 @@ export const StoragePool = Schema.Struct({
 }).annotations({ identifier: "StoragePool" })
 export type StoragePool = typeof StoragePool.Type
 
-/** A TCP port with listeners from more than one process (seed 002's port conflicts). */
+/** A TCP port with listeners from more than one process: two services fighting over a port. */
 export const PortConflict = Schema.Struct({
   port: Schema.Int,
   processes: Schema.Array(Schema.Struct({ pid: Schema.Int, name: Schema.String }))

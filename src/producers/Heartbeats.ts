@@ -1,16 +1,13 @@
 /**
- * Heartbeats, event-driven (seed 004): a producer's beat is forwarded at once to every stream as
+ * Heartbeats, event-driven: a producer's beat is forwarded at once to every stream as
  * an ephemeral `heartbeat` signal and never stored (beats are frequent). The hub beats too, every
  * 2.5 s, with who is online per kind. A producer silent past its kind's TTL raises `agent.lost`
  * (a durable event and an incident, through the same path as cluster conditions), and its next
  * beat `agent.recovered`. Transitions are durable; beats are not.
  */
-import { PgClient } from "@effect/sql-pg"
-import * as SqlClient from "@effect/sql/SqlClient"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
@@ -21,6 +18,7 @@ import { Signal } from "../bus/Hub.js"
 import { makeEvent } from "../domain/Event.js"
 import type { IncidentOp } from "../domain/Incident.js"
 import { Incidents } from "../store/Incidents.js"
+import { SharedStore } from "../store/Shared.js"
 import { Leadership } from "../scale/Leadership.js"
 
 export interface Producer {
@@ -54,8 +52,7 @@ export class Heartbeats extends Effect.Service<Heartbeats>()("vigil/Heartbeats",
     const bus = yield* EventBus
     const incidents = yield* Incidents
     const leadership = yield* Leadership
-    const sql = yield* SqlClient.SqlClient
-    const pg = yield* Effect.serviceOption(PgClient.PgClient)
+    const store = yield* SharedStore
     const { byKind, fallbackTtl, heartbeatInterval } = yield* Config.all({
       /** How often the hub sends its own heartbeat (and checks producers' TTLs). */
       heartbeatInterval: Config.duration("VIGIL_HEARTBEAT_INTERVAL").pipe(Config.withDefault(Duration.millis(2500))),
@@ -121,29 +118,26 @@ export class Heartbeats extends Effect.Service<Heartbeats>()("vigil/Heartbeats",
     const beat = Effect.fn("Heartbeats.beat")(function*(kind: string, id: string, status: string, details: Record<string, unknown> | undefined) {
       const now = yield* Clock.currentTimeMillis
       const result = yield* apply(kind, id, status, details, now)
-      if (Option.isSome(pg)) {
+      if (store.shared) {
         // NOTIFY payloads are limited (8000 bytes): details that do not fit stay on this instance.
         let payload = JSON.stringify({ from: leadership.instance, kind, id, status, details: details ?? null, at: now })
         if (payload.length > 7000) payload = JSON.stringify({ from: leadership.instance, kind, id, status, details: null, at: now })
-        yield* sql`SELECT pg_notify(${beatsChannel}, ${payload})`.pipe(Effect.ignore)
+        yield* store.notify(beatsChannel, payload)
       }
       return result
     })
 
-    if (Option.isSome(pg)) {
-      yield* pg.value.listen(beatsChannel).pipe(
-        Stream.runForEach((text) =>
-          decodeRelayedBeat(text).pipe(
-            Effect.flatMap((b) => (b.from === leadership.instance ? Effect.void : apply(b.kind, b.id, b.status, b.details ?? undefined, b.at))),
-            // A payload that is not a beat (another program on the channel) is dropped, never fatal.
-            Effect.catchAllCause((cause) => Effect.logWarning("dropped a relayed heartbeat", cause))
-          )
-        ),
-        Effect.catchAllCause((cause) => Effect.logWarning("LISTEN vigil_beats failed; retrying", cause)),
-        Effect.repeat(Schedule.spaced("1 second")),
-        Effect.forkScoped
-      )
-    }
+    // Beats other instances received (none on SQLite).
+    yield* store.listen(beatsChannel).pipe(
+      Stream.runForEach((text) =>
+        decodeRelayedBeat(text).pipe(
+          Effect.flatMap((b) => (b.from === leadership.instance ? Effect.void : apply(b.kind, b.id, b.status, b.details ?? undefined, b.at))),
+          // A payload that is not a beat (another program on the channel) is dropped, never fatal.
+          Effect.catchAllCause((cause) => Effect.logWarning("dropped a relayed heartbeat", cause))
+        )
+      ),
+      Effect.forkScoped
+    )
 
     const hubPayload = (now: number) => {
       const online: Record<string, number> = {}

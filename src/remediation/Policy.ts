@@ -1,5 +1,5 @@
 /**
- * What remediation may do: the autonomy ladder (seed 001), the runbooks that map conditions to
+ * What remediation may do: the autonomy ladder, the runbooks that map conditions to
  * actions, and the guardrails. Data and its defaults only; `Decide` applies it.
  */
 import * as Schema from "effect/Schema"
@@ -18,7 +18,11 @@ export const Runbook = Schema.Struct({
 })
 export type Runbook = typeof Runbook.Type
 
-/** Seed 001's plan 02: restart crashed guests, escalate unreachable nodes, alert on critical usage. */
+/**
+ * The default runbooks: restart a crashed guest (acting, L3), escalate an unreachable node to a
+ * person, alert on what needs one (critical usage, lost quorum, unavailable storage, HA trouble,
+ * a stuck lock, a lost agent).
+ */
 export const defaultRunbooks: ReadonlyArray<Runbook> = [
   { id: "restart-crashed-vm", condition: "VM_CRASHED", action: "start_guest", level: 3 },
   { id: "restart-crashed-ct", condition: "CT_CRASHED", action: "start_guest", level: 3 },

@@ -60,9 +60,6 @@ const columns =
 
 const keyOf = (source: string, id: string) => `${source}\u0000${id}`
 
-/** The advisory lock key vigil's event writers serialise on ("vigl" in ASCII). */
-const writerLock = 0x7669676c
-
 /** Rows per INSERT statement: well under SQLite's 32766 bound variables at 13 columns a row. */
 const insertChunk = 500
 
@@ -242,15 +239,6 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`
     })
 
-    /**
-     * Serialises writers across instances (PostgreSQL): taken first in each insert transaction and
-     * held until it commits, so sequences are assigned, and become visible, in commit order.
-     */
-    const lockWriters = sql.onDialectOrElse({
-      pg: () => sql`SELECT pg_advisory_xact_lock(${writerLock})`.pipe(Effect.asVoid),
-      orElse: () => Effect.void
-    })
-
     const ping = sql`SELECT 1 AS ok`.pipe(Effect.asVoid, Effect.withSpan("EventRepo.ping"))
 
     return {
@@ -267,7 +255,6 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
       getMeta,
       setMeta,
       ping,
-      lockWriters,
       withTransaction: sql.withTransaction
     } as const
   })

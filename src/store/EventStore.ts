@@ -12,6 +12,7 @@ import * as Schema from "effect/Schema"
 import type { NewEvent, StoredEvent } from "../domain/Event.js"
 import { Committed } from "./Committed.js"
 import { EventRepo, type InsertOutcome } from "./EventRepo.js"
+import { SharedStore } from "./Shared.js"
 import { StoreConfig } from "./StoreConfig.js"
 
 export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
@@ -57,6 +58,7 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
   scoped: Effect.gen(function*() {
     const repo = yield* EventRepo
     const fanout = yield* Committed
+    const shared = yield* SharedStore
     const { writerMaxBatch } = yield* StoreConfig
     const queue = yield* Queue.unbounded<Request>()
     let accepting = true
@@ -65,7 +67,7 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
       "EventStore.commit"
     )(function*(requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>) {
       const events = requests.length === 1 ? requests[0]!.events : requests.flatMap((r) => r.events)
-      const outcomes = yield* repo.withTransaction(Effect.zipRight(repo.lockWriters, Effect.flatMap(Clock.currentTimeMillis, (now) => repo.insert(events, now)))).pipe(
+      const outcomes = yield* repo.withTransaction(Effect.zipRight(shared.lockWriters, Effect.flatMap(Clock.currentTimeMillis, (now) => repo.insert(events, now)))).pipe(
         Effect.mapError((error) => new StoreUnavailable({ reason: error.message })),
         Effect.either
       )

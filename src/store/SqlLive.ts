@@ -13,6 +13,7 @@ import * as String from "effect/String"
 import { mkdirSync } from "node:fs"
 import * as Path from "node:path"
 import { migrations } from "./migrations/index.js"
+import { SharedStore, SharedStoreLocal, SharedStorePg } from "./Shared.js"
 import { StoreConfig } from "./StoreConfig.js"
 
 /** Columns are snake_case in SQL and camelCase in code: rows arrive camelCased, inserts are snake_cased. */
@@ -36,18 +37,19 @@ const sqlite = (dataDir: string) => {
     })
   )
   const migrator = SqliteMigrator.layer({ loader: migrations })
-  return Layer.mergeAll(pragmas, migrator).pipe(Layer.provideMerge(client))
+  return Layer.mergeAll(pragmas, migrator, SharedStoreLocal).pipe(Layer.provideMerge(client))
 }
 
 const postgres = (url: Parameters<typeof PgClient.layer>[0]["url"]) =>
-  PgMigrator.layer({ loader: migrations }).pipe(
+  Layer.mergeAll(PgMigrator.layer({ loader: migrations }), SharedStorePg).pipe(
     Layer.provideMerge(PgClient.layer({ url, applicationName: "vigil", ...names }))
   )
 
-export const SqlLive: Layer.Layer<SqlClient.SqlClient, unknown, StoreConfig> = Layer.unwrapEffect(
+/** The SQL client, migrated, and how instances sharing it coordinate (SharedStore). */
+export const SqlLive: Layer.Layer<SqlClient.SqlClient | SharedStore, unknown, StoreConfig> = Layer.unwrapEffect(
   Effect.map(StoreConfig, (config) =>
     Option.match(config.databaseUrl, {
       onNone: () => sqlite(config.dataDir),
       onSome: (url) => postgres(url)
-    }) as Layer.Layer<SqlClient.SqlClient, unknown>)
+    }) as Layer.Layer<SqlClient.SqlClient | SharedStore, unknown>)
 )

@@ -71,7 +71,7 @@ describe("cluster watch against the PVE simulator", () => {
       expect(all.map((e) => e.type)).toEqual(["threshold.violated", "threshold.resolved"])
     }))
 
-  it.scopedLive("node memory past its levels fires, escalates and resolves with the seed's levels", () =>
+  it.scopedLive("node memory past its levels fires, escalates and resolves with the default levels", () =>
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(watching(sim))

@@ -1,5 +1,5 @@
 /**
- * Remediation's records: `autonomy_actions` (seed 001's audit table, every column it had, with
+ * Remediation's records: `autonomy_actions` (the audit table the first remediation kept, every column it had, with
  * more results: proposed, alerted, observed, suppressed, inhibited, rejected, expired besides
  * success, failure, blocked, escalated), L2 proposals, the notification dead letters, and which
  * incidents were notified (so each gets one recovery notice).
