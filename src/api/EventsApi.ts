@@ -8,7 +8,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import { RequireAdmin, RequireIngest, RequireRead } from "./Security.js"
-import { CloudEvent, CloudEventInput } from "../domain/Event.js"
+import { CloudEvent, IngestItem } from "../domain/Event.js"
 import { FilterParams } from "../domain/EventFilter.js"
 import { Severity } from "../domain/Severity.js"
 import { DeadLetter } from "../domain/DeadLetter.js"
@@ -85,7 +85,7 @@ export const IngestResponse = Schema.Struct({
 /** The token's ingest rate limit is spent; `Retry-After` says when to try again. */
 export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
   "TooManyRequests",
-  { message: Schema.String },
+  { message: Schema.String, retryAfterSeconds: Schema.Int.annotations({ description: "As the Retry-After header" }) },
   HttpApiSchema.annotations({ status: 429 })
 ) {}
 
@@ -121,7 +121,7 @@ export class EventsApi extends HttpApiGroup.make("events")
   .add(
     HttpApiEndpoint.post("ingest", "/api/v1/events")
       .middleware(RequireIngest)
-      .setPayload(Schema.Union(Schema.Array(CloudEventInput), CloudEventInput))
+      .setPayload(Schema.Union(Schema.Array(IngestItem), IngestItem))
       .addSuccess(IngestResponse)
       .addError(EventsRejected)
       .addError(BadRequest)

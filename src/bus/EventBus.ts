@@ -1,24 +1,24 @@
 /**
  * The one way in and the one way out of the event stream.
  *
- * `publish` persists, then publishes (through the EventStore writer). `subscribe` replays from
- * the store everything after a sequence and then follows live, with no gap and no duplicate at
- * the seam: it attaches to the Hub *before* reading the backlog; the Hub holds live events back
- * until the replay has caught up and then hands over only those the backlog did not deliver
- * (`Hub.goLive`). If more than a buffer's worth arrives meanwhile, the replay simply reads the
- * store further: every published event was committed first. `follow` is the same subscription
- * pushed into a sink instead of read as a Stream. `signal` carries ephemeral messages
- * (heartbeats) that take no sequence and are never stored.
+ * `publish` persists, then publishes (through the EventStore writer). `follow` replays from the
+ * store everything after a sequence into a sink and then follows live, with no gap and no
+ * duplicate at the seam: it attaches to the Hub *before* reading the backlog; the Hub holds live
+ * events back until the replay has caught up and then hands over only those the backlog did not
+ * deliver (`Hub.goLive`). If more than a buffer's worth arrives meanwhile, the replay simply reads
+ * the store further: every published event was committed first. `subscribe` is the same thing
+ * read as a Stream. `signal` carries ephemeral messages (heartbeats) that take no sequence and
+ * are never stored.
  */
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { NewEvent } from "../domain/Event.js"
 import type { EventFilter } from "../domain/EventFilter.js"
 import { EventRepo } from "../store/EventRepo.js"
-import { EventStore, StoreUnavailable } from "../store/EventStore.js"
+import { EventStore, type StateWrite, StoreUnavailable } from "../store/EventStore.js"
 import { type Delivery, Hub, Signal, type Sink, type SubscriptionEnded, type Transport } from "./Hub.js"
 
 /** Events read from the store per query while replaying. */
@@ -39,7 +39,10 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
     const repo = yield* EventRepo
     const hub = yield* Hub
 
-    const publish = (events: ReadonlyArray<NewEvent>) => store.append(events)
+    /** Commits the events (and `state` in the same transaction), then publishes them; answers once they are durable. */
+    const publish = Effect.fn("EventBus.publish")(function*(events: ReadonlyArray<NewEvent>, state?: ReadonlyArray<StateWrite>) {
+      return yield* store.append(events, state)
+    })
 
     const publishOne = (event: NewEvent) =>
       Effect.map(store.append([event]), (outcomes) => outcomes[0]!)
@@ -70,32 +73,6 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
       }).pipe(Effect.mapError(storeError))
 
     /**
-     * A subscription read as a Stream: the backlog page by page as the reader pulls, then live
-     * from the subscriber's mailbox.
-     */
-    const subscribe = (
-      filter: EventFilter,
-      options: SubscribeOptions
-    ): Stream.Stream<Delivery, SubscriptionEnded | StoreUnavailable> =>
-      Stream.unwrapScoped(Effect.gen(function*() {
-        const after = options.after
-        const subscriber = yield* hub.register(filter, options.transport, after !== undefined)
-        const live = Mailbox.toStream(subscriber.mailbox)
-        if (after === undefined) return live
-
-        let cursor = after
-        const nextPage = Effect.suspend(() => readPage(filter, cursor)).pipe(Effect.map((page) => {
-          if (page.length > 0) cursor = page[page.length - 1]!.sequence
-          const more = page.length === replayPage || !hub.goLive(subscriber, cursor)
-          return [Chunk.unsafeFromArray<Delivery>(page), more ? Option.some(undefined) : Option.none()] as const
-        }))
-        const backlog = Stream.paginateChunkEffect(undefined, () => nextPage)
-        const gap = yield* gapNotice(after)
-        const head = Option.match(gap, { onNone: () => Stream.empty, onSome: Stream.make })
-        return head.pipe(Stream.concat(backlog), Stream.concat(live))
-      }))
-
-    /**
      * A subscription pushed into a sink, for transports that write straight to the client (SSE):
      * attaches at once, replays what follows `after` (waiting for `room` between pages, so a long
      * backlog is read no faster than the client takes it, and stopping when `room` says the sink
@@ -109,7 +86,7 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
       sink: Sink & { readonly room: Effect.Effect<boolean> }
     ) => {
       const subscription = hub.attach(filter, transport, sink, after !== undefined)
-      const replay = after === undefined ? Effect.void : Effect.gen(function*() {
+      const replay = after === undefined ? Effect.void : Effect.withSpan(Effect.gen(function*() {
         const gap = yield* gapNotice(after)
         if (Option.isSome(gap)) sink.signal(gap.value)
         let cursor = after
@@ -122,9 +99,54 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
           }
           if (page.length < replayPage && hub.goLive(subscription, cursor)) return
         }
-      })
+      }), "EventBus.replay", { attributes: { after, transport } })
       return { replay, detach: () => hub.detach(subscription) }
     }
+
+    /**
+     * A subscription read as a Stream (WebSocket sessions, internal consumers): the same `follow`,
+     * into a Mailbox. Live events are never dropped (the Hub cuts off a reader a full buffer
+     * behind instead); the replay waits until the reader has taken most of a page before it
+     * reads the next, so a long backlog is not read faster than it is consumed.
+     */
+    const subscribe = (
+      filter: EventFilter,
+      options: SubscribeOptions
+    ): Stream.Stream<Delivery, SubscriptionEnded | StoreUnavailable> =>
+      Stream.unwrapScoped(Effect.gen(function*() {
+        const mailbox = yield* Mailbox.make<Delivery, SubscriptionEnded | StoreUnavailable>()
+        const size = () => mailbox.unsafeSize()
+        let onRoom: ((open: boolean) => void) | undefined
+        const sink: Sink & { readonly room: Effect.Effect<boolean> } = {
+          events: (events) => {
+            for (const event of events) mailbox.unsafeOffer(event)
+          },
+          signal: (signal) => {
+            mailbox.unsafeOffer(signal)
+          },
+          end: (reason) => {
+            mailbox.unsafeDone(Exit.fail(reason))
+          },
+          isBehind: () => Option.getOrElse(size(), () => 0) >= hub.bufferSize,
+          room: Effect.async<boolean>((resume) => {
+            const waiting = size()
+            if (Option.isNone(waiting) || waiting.value < replayPage) return resume(Effect.succeed(Option.isSome(waiting)))
+            onRoom = (open) => resume(Effect.succeed(open))
+          })
+        }
+        const { detach, replay } = follow(filter, options.after, options.transport, sink)
+        yield* Effect.addFinalizer(() => Effect.sync(detach))
+        yield* replay.pipe(Effect.catchAll((error) => mailbox.fail(error)), Effect.forkScoped)
+        return Mailbox.toStream(mailbox).pipe(Stream.mapChunks((chunk) => {
+          const waiting = size()
+          if (onRoom !== undefined && (Option.isNone(waiting) || waiting.value < replayPage)) {
+            const resume = onRoom
+            onRoom = undefined
+            resume(Option.isSome(waiting))
+          }
+          return chunk
+        }))
+      }))
 
     return { publish, publishOne, signal, subscribe, follow, subscriberCounts: hub.countByTransport } as const
   })

@@ -13,11 +13,7 @@
  * sinks give each reader its own bound and its own fate.
  */
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Mailbox from "effect/Mailbox"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
 import { positiveInt } from "../domain/ConfigFormats.js"
 import { StoredEvent } from "../domain/Event.js"
 import { type EventFilter, matches } from "../domain/EventFilter.js"
@@ -87,11 +83,6 @@ export interface Subscription {
    * returns; on PostgreSQL the tailer publishes later still), so this holds after going live too.
    */
   replayedThrough: number
-}
-
-/** A subscriber whose sink is a Mailbox, read as a Stream (WebSocket sessions, internal consumers). */
-export interface MailboxSubscription extends Subscription {
-  readonly mailbox: Mailbox.ReadonlyMailbox<Delivery, SubscriptionEnded>
 }
 
 /**
@@ -196,31 +187,6 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
       return true
     }
 
-    /** A subscriber read as a Stream through its own Mailbox, attached for the life of the scope. */
-    const register = (
-      filter: EventFilter,
-      transport: Transport,
-      replaying: boolean
-    ): Effect.Effect<MailboxSubscription, never, Scope.Scope> =>
-      Effect.acquireRelease(
-        Effect.map(Mailbox.make<Delivery, SubscriptionEnded>(), (mailbox) => {
-          const sink: Sink = {
-            events: (events) => {
-              for (const event of events) mailbox.unsafeOffer(event)
-            },
-            signal: (signal) => {
-              mailbox.unsafeOffer(signal)
-            },
-            end: (reason) => {
-              mailbox.unsafeDone(Exit.fail(reason))
-            },
-            isBehind: () => Option.getOrElse(mailbox.unsafeSize(), () => 0) >= subscriberBuffer
-          }
-          return Object.assign(attach(filter, transport, sink, replaying), { mailbox })
-        }),
-        (entry) => Effect.sync(() => detach(entry))
-      )
-
     /** Ends every subscription with ServerShuttingDown, after what each has already buffered. */
     const closeAll = Effect.sync(() => {
       closed = true
@@ -240,7 +206,8 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
       attach,
       detach,
       goLive,
-      register,
+      /** Events a subscriber may have waiting before the next commit cuts it off. */
+      bufferSize: subscriberBuffer,
       closeAll,
       countByTransport,
       size: () => entries.size

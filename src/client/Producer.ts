@@ -4,19 +4,25 @@
  * Events are buffered and sent in batches to `POST /api/v1/events` (at 100 events or every
  * 100 ms, whichever comes first). Each event gets its id when it is emitted, so a batch sent again
  * after a timeout or a restart is recognised by the server as the same events: retries cannot
- * duplicate. Network errors, 5xx and 429 are retried with exponential backoff (3 attempts by
- * default, honouring Retry-After); a 4xx is the producer's bug and is never retried. One batch is in
- * flight at a time, so events arrive in the order they were emitted.
+ * duplicate. Each event is checked with the rules vigil applies before it is sent, so one bad
+ * event never costs its batch. Requests go through a client derived from vigil's API definition.
+ * Network errors, 5xx and 429 are retried with exponential backoff (3 attempts by default,
+ * honouring Retry-After); a 4xx is the producer's bug and is never retried. One batch is in flight
+ * at a time, so events arrive in the order they were emitted.
  */
-import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
+import { VigilApi } from "../api/Api.js"
+import { type IngestItem, validateEvent } from "../domain/Event.js"
 
 export interface ProducerOptions {
   /** vigil's base URL, e.g. http://127.0.0.1:7070 */
@@ -79,65 +85,87 @@ export const makeProducer = (options: ProducerOptions): Effect.Effect<Producer, 
     const retryBase = Duration.toMillis(Duration.decode(options.retryBase ?? "100 millis"))
     const maxBuffered = options.maxBuffered ?? 10_000
     const defaultSource = options.source ?? "vigil-producer"
-    const client = yield* HttpClient.HttpClient
 
-    const buffer: Array<Record<string, unknown>> = []
+    const buffer: Array<IngestItem> = []
     const stats = { sent: 0, duplicates: 0, rejected: 0, retried: 0, dropped: 0 }
     let inFlight = 0
     const wake = yield* Queue.sliding<void>(1)
     const waiting: Array<Deferred.Deferred<void>> = []
 
     const emit = (event: EventInput) =>
-      Effect.sync(() => {
+      Effect.map(Clock.currentTimeMillis, (now) => {
         if (buffer.length >= maxBuffered) {
           stats.dropped++
           return
         }
         buffer.push({
-          specversion: "1.0",
           ...event,
+          specversion: "1.0",
           id: event.id ?? randomUUID(),
           source: event.source ?? defaultSource,
-          time: event.time ?? new Date().toISOString()
+          time: event.time ?? new Date(now).toISOString()
         })
         if (buffer.length >= batchSize) wake.unsafeOffer(undefined)
       })
 
-    const request = (batch: ReadonlyArray<unknown>) =>
-      HttpClientRequest.post(`${options.url}/api/v1/events`).pipe(
-        HttpClientRequest.setHeader("content-type", "application/cloudevents-batch+json"),
-        options.token === undefined ? (r) => r : HttpClientRequest.bearerToken(options.token),
-        HttpClientRequest.setBody(HttpBody.text(JSON.stringify(batch), "application/cloudevents-batch+json"))
-      )
+    const api = yield* HttpApiClient.make(VigilApi, {
+      baseUrl: options.url,
+      transformClient: options.token === undefined ? undefined : HttpClient.mapRequest(HttpClientRequest.bearerToken(options.token))
+    })
+
+    const delivered = { outcome: "delivered" as Outcome, wait: 0 }
+    const retry = (wait = 0) => Effect.succeed({ outcome: "retry" as Outcome, wait })
+    const refused = (batch: ReadonlyArray<unknown>, why: string) =>
+      Effect.gen(function*() {
+        yield* Effect.logWarning(`vigil refused a batch of ${batch.length}: ${why.slice(0, 300)}`)
+        stats.rejected += batch.length
+        return { outcome: "refused" as Outcome, wait: 0 }
+      })
 
     /** One attempt: what the answer means for this batch, and how long to wait before a retry. */
-    const attempt = (batch: ReadonlyArray<unknown>) =>
-      client.execute(request(batch)).pipe(
-        Effect.flatMap((response) =>
-          Effect.gen(function*() {
-            if (response.status === 200) {
-              const body = (yield* response.json) as { accepted: number; duplicates: number; rejected: number }
-              stats.sent += body.accepted
-              stats.duplicates += body.duplicates
-              stats.rejected += body.rejected
-              return { outcome: "delivered" as Outcome, wait: 0 }
-            }
-            if (response.status === 429 || response.status >= 500) {
-              const retryAfter = Number(response.headers["retry-after"])
-              return { outcome: "retry" as Outcome, wait: Number.isFinite(retryAfter) ? retryAfter * 1000 : 0 }
-            }
-            const body = yield* response.text
-            yield* Effect.logWarning(`vigil refused a batch of ${batch.length} (${response.status}): ${body.slice(0, 300)}`)
-            stats.rejected += batch.length
-            return { outcome: "refused" as Outcome, wait: 0 }
-          })
-        ),
-        Effect.scoped,
-        Effect.catchAll(() => Effect.succeed({ outcome: "retry" as Outcome, wait: 0 }))
+    const attempt = (batch: ReadonlyArray<IngestItem>) =>
+      api.events.ingest({ payload: batch }).pipe(
+        Effect.map((answer) => {
+          stats.sent += answer.accepted
+          stats.duplicates += answer.duplicates
+          stats.rejected += answer.rejected
+          return delivered
+        }),
+        Effect.catchTags({
+          EventsRejected: (e) => refused(batch, e.message),
+          TooManyRequests: (e) => retry(e.retryAfterSeconds * 1000),
+          ServiceUnavailable: () => retry(),
+          // A proxy's 502 or a reset connection: worth another try.
+          ResponseError: (e) => (e.response.status >= 500 ? retry() : refused(batch, e.message)),
+          RequestError: () => retry()
+        }),
+        // A 4xx the producer caused (its body, its token): retrying cannot help.
+        Effect.catchAll((e) => refused(batch, "message" in e ? String(e.message) : String(e)))
       )
 
-    const send = (batch: ReadonlyArray<unknown>) =>
+    /**
+     * Items vigil would refuse (the same check it makes) are counted and set aside here: the
+     * client derived from the API would refuse to encode the whole batch for one of them.
+     */
+    const admissible = (batch: ReadonlyArray<IngestItem>) =>
       Effect.gen(function*() {
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const out: Array<IngestItem> = []
+        for (const item of batch) {
+          const checked = validateEvent(item, now)
+          if (Either.isRight(checked)) out.push(item)
+          else {
+            stats.rejected++
+            yield* Effect.logWarning(`vigil would refuse event ${item.id}: ${checked.left.path} ${checked.left.message}`)
+          }
+        }
+        return out
+      })
+
+    const send = (all: ReadonlyArray<IngestItem>) =>
+      Effect.gen(function*() {
+        const batch = yield* admissible(all)
+        if (batch.length === 0) return
         for (let n = 1; n <= maxAttempts; n++) {
           const { outcome, wait } = yield* attempt(batch)
           if (outcome !== "retry") return

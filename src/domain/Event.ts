@@ -66,7 +66,7 @@ export const CloudEventInput = Schema.Struct({
   node: Schema.optional(text(256))
 }).annotations({ identifier: "CloudEventInput" })
 
-/** The envelope as vigil emits it (for the OpenAPI document; rendering is done by hand). */
+/** The envelope as vigil emits it (for the OpenAPI document and derived clients; http/Wire renders it). */
 export const CloudEvent = Schema.Struct(
   {
     specversion: Schema.Literal("1.0"),
@@ -82,8 +82,18 @@ export const CloudEvent = Schema.Struct(
     data: Schema.optional(Schema.Unknown),
     data_base64: Schema.optional(Schema.String)
   },
-  Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number, Schema.Boolean) })
+  // Extension attributes (strings, integers, booleans). Typed as unknown: an index signature also
+  // applies to the declared attributes, and `data` is any JSON.
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
 ).annotations({ identifier: "CloudEvent" })
+
+/**
+ * An item of an ingest request as the API declares it: the envelope, and extension attributes
+ * beside it (which `validateEvent` checks), so a client derived from the API sends them along.
+ */
+export const IngestItem = Schema.Struct(CloudEventInput.fields, Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  .annotations({ identifier: "CloudEventInput" })
+export type IngestItem = typeof IngestItem.Type
 
 /** A validated event that has no sequence yet. JSON-valued parts are kept as JSON text. */
 export interface NewEvent {

@@ -97,7 +97,11 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
               ? Math.max(1, Math.ceil(Duration.toSeconds((limited.left as { retryAfter: Duration.Duration }).retryAfter)))
               : 1
             return HttpServerResponse.unsafeJson(
-              { _tag: "TooManyRequests", message: `ingest rate limit of ${access.ingestRate} events/s for this token exceeded; retry after ${retryAfter} s` },
+              {
+                _tag: "TooManyRequests",
+                message: `ingest rate limit of ${access.ingestRate} events/s for this token exceeded; retry after ${retryAfter} s`,
+                retryAfterSeconds: retryAfter
+              },
               { status: 429, headers: { "retry-after": String(retryAfter) } }
             )
           }

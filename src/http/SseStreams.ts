@@ -56,7 +56,7 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
     } as const
 
     const respond = (filter: EventFilter, after: number | undefined, user: User) =>
-      Effect.gen(function*() {
+      Effect.withSpan(Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         // HEAD (answered by the GET route) gets the stream's headers and no stream: its body would
         // never be read, so nothing would ever end the subscription.
@@ -94,7 +94,8 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
         })
 
         return HttpServerResponse.raw(body, responseOptions)
-      })
+        // The span covers setting the stream up, not its life (hours): see HttpLive.
+      }), "SseStreams.respond", { attributes: { after } })
 
     return { respond } as const
   })

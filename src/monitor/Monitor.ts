@@ -35,6 +35,7 @@ import { Leadership } from "../scale/Leadership.js"
 import { ClusterSource, type ClusterSourceShape } from "../sources/ClusterSource.js"
 import { actingUser, SourceConfig } from "../sources/SourceConfig.js"
 import { EventRepo } from "../store/EventRepo.js"
+import type { StateWrite } from "../store/EventStore.js"
 import type { Evidence } from "./Causes.js"
 import { fromStateChange } from "./ChangeFindings.js"
 import { diff, seed, type WatchState } from "./Diff.js"
@@ -92,12 +93,15 @@ export const makeMonitor = (source: ClusterSourceShape) =>
     }
     const acting = actingUser(yield* SourceConfig)
 
-    /** Applies each finding's incident operation, then publishes all their events in one commit. */
-    const record = (findings: ReadonlyArray<Finding>) =>
+    /**
+     * Applies each finding's incident operation, then publishes all their events in one commit,
+     * with `state` (what the findings were judged against next time) in the same transaction.
+     */
+    const record = (findings: ReadonlyArray<Finding>, state?: ReadonlyArray<StateWrite>) =>
       Effect.gen(function*() {
-        if (findings.length === 0) return
+        if (findings.length === 0 && state === undefined) return
         for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
-        yield* bus.publish(findings.map((f) => f.event))
+        yield* bus.publish(findings.map((f) => f.event), state)
       })
 
     const storedView = Effect.map(repo.getMeta(viewKey), (text): ClusterView | undefined => {
@@ -167,12 +171,17 @@ export const makeMonitor = (source: ClusterSourceShape) =>
       ).pipe(Effect.map((entries) => ({ tasks: new Map(entries), actingUser: acting })))
     }
 
-    const publishView = (snapshot: Snapshot, watch: WatchState) =>
+    /**
+     * Tells the changes and stores the view they lead to in one commit: a successor (or this
+     * process after a kill) then compares against exactly the state the told events describe.
+     */
+    const recordWithView = (findings: ReadonlyArray<Finding>, snapshot: Snapshot, watch: WatchState) =>
       Effect.gen(function*() {
         const current = { snapshot, health: yield* Ref.get(health), watch }
+        const stored = JSON.stringify({ snapshot, health: current.health, watch: encodeWatchState(watch) })
+        yield* record(findings, [{ key: viewKey, value: stored }])
         yield* Ref.set(view, Option.some(current))
         yield* SubscriptionRef.set(latest, Option.some(snapshot))
-        yield* repo.setMeta(viewKey, JSON.stringify({ snapshot, health: current.health, watch: encodeWatchState(watch) })).pipe(Effect.ignore)
       })
 
     /**
@@ -199,8 +208,7 @@ export const makeMonitor = (source: ClusterSourceShape) =>
         }
         const evidence = yield* gatherEvidence(nodesToExplain(previous.guests, snapshot), previous.takenAt)
         const { changes, state } = diff(previous, snapshot, evidence, guestPolicy)
-        yield* record(changes.map(fromStateChange))
-        yield* publishView(snapshot, state)
+        yield* recordWithView(changes.map(fromStateChange), snapshot, state)
         return { term: polled.term, state }
       }).pipe(
         // Nothing recorded: the next poll compares with the same state and tells it then.

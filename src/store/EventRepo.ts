@@ -6,54 +6,72 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { type NewEvent, StoredEvent } from "../domain/Event.js"
 import type { EventFilter } from "../domain/EventFilter.js"
 import { severityOfRank, severityRank } from "../domain/Severity.js"
+import { Int } from "./Columns.js"
 
 /** What became of one event handed to `insert`. */
 export type InsertOutcome =
   | { readonly _tag: "Inserted"; readonly event: StoredEvent }
   | { readonly _tag: "Duplicate"; readonly sequence: number }
 
-interface EventRow {
-  readonly seq: number | string
-  readonly id: string
-  readonly source: string
-  readonly type: string
-  readonly time: string
-  readonly subject: string | null
-  readonly datacontenttype: string | null
-  readonly severity: number
-  readonly node: string | null
-  readonly data: string | null
-  readonly data_base64: string | null
-  readonly extensions: string | null
-  readonly audience: string | null
-  readonly received_at: number | string
-}
-
-const orUndefined = <A>(a: A | null): A | undefined => (a === null ? undefined : a)
-
-// PostgreSQL returns BIGINT as a string; sequences stay far below 2^53.
-const fromRow = (row: EventRow): StoredEvent =>
-  new StoredEvent(
-    Number(row.seq),
-    {
-      id: row.id,
-      source: row.source,
-      type: row.type,
-      time: row.time,
-      subject: orUndefined(row.subject),
-      datacontenttype: orUndefined(row.datacontenttype),
-      severity: severityOfRank(Number(row.severity)),
-      node: orUndefined(row.node),
-      data: orUndefined(row.data),
-      dataBase64: orUndefined(row.data_base64),
-      extensions: orUndefined(row.extensions),
-      audience: orUndefined(row.audience)
-    },
-    Number(row.received_at)
-  )
+/** A row of `events`, decoded into the committed event it stores. */
+const EventRow = Schema.transform(
+  Schema.Struct({
+    seq: Int,
+    id: Schema.String,
+    source: Schema.String,
+    type: Schema.String,
+    time: Schema.String,
+    subject: Schema.NullOr(Schema.String),
+    datacontenttype: Schema.NullOr(Schema.String),
+    severity: Int,
+    node: Schema.NullOr(Schema.String),
+    data: Schema.NullOr(Schema.String),
+    dataBase64: Schema.NullOr(Schema.String),
+    extensions: Schema.NullOr(Schema.String),
+    audience: Schema.NullOr(Schema.String),
+    receivedAt: Int
+  }),
+  Schema.instanceOf(StoredEvent),
+  {
+    strict: true,
+    decode: (row) =>
+      new StoredEvent(row.seq, {
+        id: row.id,
+        source: row.source,
+        type: row.type,
+        time: row.time,
+        subject: row.subject ?? undefined,
+        datacontenttype: row.datacontenttype ?? undefined,
+        severity: severityOfRank(row.severity),
+        node: row.node ?? undefined,
+        data: row.data ?? undefined,
+        dataBase64: row.dataBase64 ?? undefined,
+        extensions: row.extensions ?? undefined,
+        audience: row.audience ?? undefined
+      }, row.receivedAt),
+    encode: (e) => ({
+      seq: e.sequence,
+      id: e.id,
+      source: e.source,
+      type: e.type,
+      time: e.time,
+      subject: e.subject ?? null,
+      datacontenttype: e.datacontenttype ?? null,
+      severity: severityRank(e.severity),
+      node: e.node ?? null,
+      data: e.data ?? null,
+      dataBase64: e.dataBase64 ?? null,
+      extensions: e.extensions ?? null,
+      audience: e.audience ?? null,
+      receivedAt: e.receivedAt
+    })
+  }
+)
+const decodeRows = Schema.decodeUnknown(Schema.Array(EventRow))
 
 const columns =
   "seq, id, source, type, time, subject, datacontenttype, severity, node, data, data_base64, extensions, audience, received_at"
@@ -112,10 +130,10 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
           severity: severityRank(e.severity),
           node: e.node ?? null,
           data: e.data ?? null,
-          data_base64: e.dataBase64 ?? null,
+          dataBase64: e.dataBase64 ?? null,
           extensions: e.extensions ?? null,
           audience: e.audience ?? null,
-          received_at: receivedAt
+          receivedAt
         }))
         const returned = yield* sql<{ seq: number | string; source: string; id: string }>`
           INSERT INTO events ${sql.insert(rows)}
@@ -144,11 +162,11 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
 
     /** Matching events with `sequence > after`, oldest first: one page of a replay. */
     const after = Effect.fn("EventRepo.after")(function*(filter: EventFilter, after: number, limit: number) {
-      const rows = yield* sql<EventRow>`
+      const rows = yield* sql`
         SELECT ${sql.literal(columns)} FROM events
         WHERE ${sql.and([sql`seq > ${after}`, ...filterClause(filter)])}
         ORDER BY seq ASC LIMIT ${limit}`
-      return rows.map(fromRow)
+      return yield* decodeRows(rows)
     })
 
     /** Matching events newest first, optionally bounded by sequence on either side. */
@@ -160,11 +178,11 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
       const clauses = filterClause(filter)
       if (bounds.after !== undefined) clauses.push(sql`seq > ${bounds.after}`)
       if (bounds.before !== undefined) clauses.push(sql`seq < ${bounds.before}`)
-      const rows = yield* sql<EventRow>`
+      const rows = yield* sql`
         SELECT ${sql.literal(columns)} FROM events
         WHERE ${sql.and(clauses)}
         ORDER BY seq DESC LIMIT ${limit}`
-      return rows.map(fromRow)
+      return yield* decodeRows(rows)
     })
 
     const counts = Effect.fn("EventRepo.counts")(function*() {

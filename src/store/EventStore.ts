@@ -3,6 +3,9 @@
  * waiting, commits it in one transaction (group commit: a hundred concurrent producers cost one
  * commit), hands what it committed to the Committed port in sequence order (the bus listens), and only
  * then answers each producer. So: persisted before published, and acknowledged only once durable.
+ * A producer whose own state must agree with what it told (the monitor's watch state) hands it
+ * over with the events and it is written in the same transaction: a process killed between the
+ * two cannot leave a successor comparing against a state older than the events already told.
  */
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
@@ -25,10 +28,17 @@ export class StoreClosed extends Schema.TaggedError<StoreClosed>()("StoreClosed"
   }
 }
 
+/** A `vigil_meta` entry written in the same transaction as the events it goes with. */
+export interface StateWrite {
+  readonly key: string
+  readonly value: string
+}
+
 type Request =
   | {
     readonly _tag: "Append"
     readonly events: ReadonlyArray<NewEvent>
+    readonly state: ReadonlyArray<StateWrite>
     readonly done: Deferred.Deferred<ReadonlyArray<InsertOutcome>, StoreUnavailable>
   }
   | { readonly _tag: "Flush"; readonly done: Deferred.Deferred<void> }
@@ -67,7 +77,9 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
       "EventStore.commit"
     )(function*(requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>) {
       const events = requests.length === 1 ? requests[0]!.events : requests.flatMap((r) => r.events)
-      const outcomes = yield* repo.withTransaction(Effect.zipRight(shared.lockWriters, Effect.flatMap(Clock.currentTimeMillis, (now) => repo.insert(events, now)))).pipe(
+      const writeState = Effect.forEach(requests, (r) => Effect.forEach(r.state, (w) => repo.setMeta(w.key, w.value)), { discard: true })
+      const insert = Effect.flatMap(Clock.currentTimeMillis, (now) => repo.insert(events, now))
+      const outcomes = yield* repo.withTransaction(Effect.zipRight(shared.lockWriters, Effect.zipLeft(insert, writeState))).pipe(
         Effect.mapError((error) => new StoreUnavailable({ reason: error.message })),
         Effect.either
       )
@@ -115,17 +127,18 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
     /**
      * Commits the events (in order) and answers once they are durable and published. An event
      * whose (source, id) is already stored comes back as a Duplicate with its original sequence.
+     * `state` is written in the same transaction.
      */
-    const append = (events: ReadonlyArray<NewEvent>): Effect.Effect<
+    const append = (events: ReadonlyArray<NewEvent>, state: ReadonlyArray<StateWrite> = []): Effect.Effect<
       ReadonlyArray<InsertOutcome>,
       StoreUnavailable | StoreClosed
     > =>
-      events.length === 0 ? Effect.succeed([]) : Effect.flatMap(
+      events.length === 0 && state.length === 0 ? Effect.succeed([]) : Effect.flatMap(
         Deferred.make<ReadonlyArray<InsertOutcome>, StoreUnavailable>(),
         (done) =>
           Effect.suspend((): Effect.Effect<ReadonlyArray<InsertOutcome>, StoreUnavailable | StoreClosed> => {
             if (!accepting) return Effect.fail(new StoreClosed())
-            queue.unsafeOffer({ _tag: "Append", events, done })
+            queue.unsafeOffer({ _tag: "Append", events, state, done })
             return Deferred.await(done)
           })
       )

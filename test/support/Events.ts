@@ -2,11 +2,16 @@
  * Reading a running vigil's events from its API, and waiting for them to appear.
  */
 import * as Effect from "effect/Effect"
-import { getJson } from "./Vigil.js"
+import { call } from "./Api.js"
 
-/** Events of the given type (exact, or a prefix with *), oldest first. */
+/**
+ * Events of the given type (exact, or a prefix with *), oldest first, read through the client
+ * derived from the API (so each is decoded as the API declares a CloudEvent).
+ */
 export const events = (url: string, type: string) =>
-  Effect.map(getJson(`${url}/api/v1/events?type=${type}&limit=1000`), (r) => (r.body as Array<any>).reverse())
+  call(url, (client) => client.events.recent({ urlParams: { type, limit: 1000 } })).pipe(
+    Effect.map((found) => [...found].reverse() as Array<any>)
+  )
 
 /** Polls the API until at least `n` events of the type exist. */
 export const awaitEvents = (url: string, type: string, n = 1, timeoutMs = 15_000) =>
