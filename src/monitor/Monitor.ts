@@ -28,7 +28,6 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { EventBus } from "../bus/EventBus.js"
-import { makeEvent } from "../domain/Event.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
 import { Leadership } from "../scale/Leadership.js"
@@ -39,8 +38,9 @@ import type { StateWrite } from "../store/EventStore.js"
 import type { Evidence } from "./Causes.js"
 import { fromStateChange } from "./ChangeFindings.js"
 import { diff, seed, type WatchState } from "./Diff.js"
-import { type Finding, monitorSource } from "./Findings.js"
+import type { Finding } from "./Findings.js"
 import { nodesToExplain } from "./GuestWatch.js"
+import { heartbeatEvent } from "./Heartbeat.js"
 import { Incidents } from "../store/Incidents.js"
 import { reconcile } from "./Reconcile.js"
 import { healthy, onPoll, type SourceHealth } from "./SourceHealth.js"
@@ -234,28 +234,10 @@ export const makeMonitor = (source: ClusterSourceShape) =>
         )
 
     const heartbeat = ({ snapshot }: Polled) =>
-      Effect.gen(function*() {
-        const openNow = yield* incidents.openIncidents
-        const nodesOnline = snapshot.nodes.filter((n) => n.status === "online").length
-        const guestsRunning = snapshot.guests.filter((g) => g.status === "running").length
-        const nominal = nodesOnline === snapshot.nodes.length && snapshot.quorate !== false
-        const status = nominal ? "Systems Nominal" : "Cluster Degraded"
-        yield* bus.publishOne(makeEvent({
-          type: "health.heartbeat",
-          severity: nominal ? "info" : "warning",
-          source: monitorSource,
-          data: {
-            status,
-            nodesOnline,
-            nodesTotal: snapshot.nodes.length,
-            guestsRunning,
-            guestsTotal: snapshot.guests.length,
-            quorate: snapshot.quorate ?? null,
-            openIncidents: openNow.length,
-            summary: `${status}: ${nodesOnline}/${snapshot.nodes.length} nodes online, ${guestsRunning}/${snapshot.guests.length} guests running`
-          }
-        }))
-      }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("monitor routine round failed", cause)), Effect.withSpan("Monitor.routine"))
+      Effect.flatMap(incidents.openIncidents, (open) => bus.publishOne(heartbeatEvent(snapshot, open.length))).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("monitor routine round failed", cause)),
+        Effect.withSpan("Monitor.routine")
+      )
 
     // Offsets keep the tiers from calling the API at the same instant.
     const offset = (ms: number, interval: Duration.Duration) => Duration.millis(Math.min(ms, Duration.toMillis(interval) / 2))
