@@ -71,6 +71,8 @@ export class PveSimulator {
   readonly hits = new Map<string, number>()
   /** TLS handshakes seen: full ones, and resumed sessions (tickets). */
   readonly tlsSessions = { full: 0, resumed: 0 }
+  /** TCP connections accepted, including ones a client dropped during the TLS handshake. */
+  connections = 0
 
   constructor(readonly options: SimulatorOptions = {}, initial?: SimState) {
     const now = options.now ?? wallClock
@@ -104,6 +106,7 @@ export class PveSimulator {
         else this.tlsSessions.full++
       })
     }
+    server.on("connection", () => this.connections++)
     if (this.options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = this.options.keepAliveTimeoutMs
     this.server = server
     return new Promise((resolve) => server.listen(port, host, () => resolve(this.url)))

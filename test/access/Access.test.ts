@@ -11,6 +11,7 @@ import { Tokens } from "../../src/access/Tokens.js"
 import { VigilApi } from "../../src/api/Api.js"
 import { openSse, openWs, waitUntil } from "../support/Clients.js"
 import { startVigil } from "../support/Vigil.js"
+import { eventually } from "../support/Eventually.js"
 
 interface Route {
   readonly method: string
@@ -122,8 +123,8 @@ describe("authentication and scopes", () => {
       expect(revoked).toBe(200)
       yield* waitUntil("the SSE stream was told", () => sse.named.some((n) => n.name === "revoked"), 5000)
       expect((yield* Effect.promise(() => ws.closed)).code).toBe(4003)
-      // The EventSource's reconnection is refused too.
-      yield* Effect.sleep("300 millis")
+      // The EventSource's reconnection is refused too: a refused reconnection closes it for good.
+      yield* waitUntil("the reconnection is refused", () => sse.source.readyState === sse.source.CLOSED, 5000)
       sse.close()
 
       // A revocation made outside this process (the CLI) is seen at the next recheck.
@@ -234,14 +235,13 @@ describe("delivery to users", () => {
       const warned = (u: string) =>
         sent.filter((e) => e.warn && (e.audience === undefined || e.audience === u)).map((e) => `warning ${e.id}`).sort()
       for (const u of users) {
-        let list: Array<any> = []
-        const deadline = Date.now() + 5000
-        do {
-          yield* Effect.sleep("100 millis")
-          list = yield* Effect.promise(() =>
+        const list: Array<any> = yield* eventually(
+          `${u}'s notifications`,
+          Effect.promise(() =>
             fetch(`${vigil.url}/api/v1/notifications?limit=500`, { headers: { authorization: `Bearer ${tokens[u]}` } }).then((r) => r.json() as any)
-          )
-        } while (list.length < warned(u).length && Date.now() < deadline)
+          ),
+          (l) => l.length >= warned(u).length
+        )
         for (const n of list) expect(n.user === null || n.user === u).toBe(true)
         expect(list.map((n) => n.title).sort()).toEqual(warned(u))
       }
@@ -265,12 +265,7 @@ describe("delivery to users", () => {
           { specversion: "1.0", id: "w3", source: "t", type: "system.warning", audience: "someone-else", data: { title: "not for you" } }
         ])
       }, t.admin)
-      let list: any
-      const deadline = Date.now() + 5000
-      do {
-        yield* Effect.sleep("100 millis")
-        list = (yield* api("/api/v1/notifications")).body
-      } while (list.length < 2 && Date.now() < deadline)
+      const list = yield* eventually("two notifications", Effect.map(api("/api/v1/notifications"), (r) => r.body), (l) => l.length >= 2)
       expect(list.map((n: any) => n.title)).toEqual(["for you", "disk filling"])
       expect((yield* api("/api/v1/notifications/unread-count")).body).toEqual({ unread: 2 })
       const read = yield* api(`/api/v1/notifications/${list[1].id}/read`, { method: "POST" })

@@ -13,6 +13,7 @@ import { makeFilter } from "../../src/domain/EventFilter.js"
 import { freshDatabase } from "../support/Postgres.js"
 import { openWs, waitUntil } from "../support/Clients.js"
 import { cloudEvent, getJson, postEvents, startVigil } from "../support/Vigil.js"
+import { eventually } from "../support/Eventually.js"
 
 const nested = (depth: number, leaf: unknown = 1): unknown => {
   let value = leaf
@@ -119,12 +120,11 @@ describe("hostile input", () => {
           { ...makeEvent({ type: "agent.lost", severity: "warning" }), data: "[1,2]" }
         ])))
       yield* postEvents(vigil.url, cloudEvent({ type: "system.warning", data: { title: "disk almost full" } }))
-      const deadline = Date.now() + 10_000
-      let titles: Array<string> = []
-      while (Date.now() < deadline && !titles.includes("disk almost full")) {
-        titles = (yield* getJson(`${vigil.url}/api/v1/notifications`)).body.map((n: any) => n.title)
-        yield* Effect.sleep("50 millis")
-      }
+      const titles = yield* eventually(
+        "the later warning is notified",
+        Effect.map(getJson(`${vigil.url}/api/v1/notifications`), (r) => r.body.map((n: any) => n.title) as Array<string>),
+        (t) => t.includes("disk almost full")
+      )
       expect(titles).toEqual(["disk almost full", "agent.lost", "agent.lost"])
     }))
 

@@ -28,7 +28,7 @@ describe("the HUD in a real browser", () => {
         })
       }
       const first = yield* startVigil(env, dir)
-      yield* watchSeeded(first.url)
+      yield* watchSeeded(first.url, sim)
       const browser = yield* launchBrowser
       const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1400, height: 1000 } }))
       const errors: Array<string> = []

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs"
 import * as Path from "node:path"
 import { waitUntil } from "../support/Clients.js"
 import { awaitEvents } from "../support/Events.js"
+import { eventually } from "../support/Eventually.js"
 import { startSimulator, watching } from "../support/Simulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
@@ -14,18 +15,14 @@ const fingerprint = "2C:A5:C8:6D:48:02:4D:46:2C:69:19:A4:30:DF:97:7A:D9:16:7B:85
 
 /** Waits for the cluster view and returns the source health and node count it shows. */
 const clusterState = (url: string) =>
-  Effect.gen(function*() {
-    let body: any
-    yield* Effect.promise(async () => {
-      const deadline = Date.now() + 10_000
-      while (Date.now() < deadline) {
-        body = await fetch(`${url}/api/v1/cluster`).then((r) => r.json())
-        if (body.nodes !== undefined || /failing/.test(body.message ?? "")) return
-        await new Promise((r) => setTimeout(r, 50))
-      }
-    })
-    return body.nodes === undefined ? { ok: false, message: body.message as string } : { ok: true, nodes: body.nodes.length }
-  })
+  Effect.map(
+    eventually(
+      "the cluster view or its failure",
+      Effect.promise(() => fetch(`${url}/api/v1/cluster`).then((r) => r.json() as Promise<any>)),
+      (body) => body.nodes !== undefined || /failing/.test(body.message ?? "")
+    ),
+    (body) => body.nodes === undefined ? { ok: false, message: body.message as string } : { ok: true, nodes: body.nodes.length }
+  )
 
 describe("Proxmox over TLS", () => {
   it.scopedLive("verifies the certificate by default: a self-signed one is refused and reported", () =>
@@ -86,8 +83,9 @@ describe("Proxmox over TLS", () => {
       const wrongPin = fingerprint.replace("2C", "3D")
       const vigil = yield* startVigil(watching(sim, { VIGIL_PROXMOX_FINGERPRINT: wrongPin }))
       yield* awaitEvents(vigil.url, "source.degraded")
-      // Many more polls fail the same way; the outage is still one event.
-      yield* Effect.sleep("1500 millis")
+      // Many more polls fail the same way (each a handshake the pin refuses); the outage is still one event.
+      const connections = sim.connections
+      yield* waitUntil("more refused polls", () => sim.connections >= connections + 6)
       const degraded = (yield* getJson(`${vigil.url}/api/v1/events?type=source.degraded`)).body
       expect(degraded).toHaveLength(1)
       expect(degraded[0].data.reason).toContain(`certificate fingerprint ${fingerprint} does not match VIGIL_PROXMOX_FINGERPRINT ${wrongPin}`)

@@ -6,11 +6,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { awaitEvents, events } from "../support/Events.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { pollRounds, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
-
-/** Lets several more poll rounds pass, so duplicates would have time to appear. */
-const severalPolls = Effect.sleep("1200 millis")
 
 const openIncidents = (url: string) => Effect.map(getJson(`${url}/api/v1/incidents?status=open`), (r) => (r.body as Array<any>).map((i) => i.key).sort())
 
@@ -21,7 +18,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.operatorStop(100, "shutdown", "alice@pve", 600)
       const [stopped] = yield* awaitEvents(vigil.url, "vm.stopped")
       expect(stopped).toMatchObject({
@@ -31,7 +28,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
         data: { cause: { kind: "operator", user: "alice@pve", task: "qmshutdown", upid: expect.stringMatching(/^UPID:pve1:[0-9A-F]{8}:[0-9A-F]{8}:[0-9A-F]{8}:qmshutdown:100:alice@pve:$/) } }
       })
       expect(stopped.data.summary).toBe("VM 100 (web) on pve1 stopped by alice@pve (qmshutdown)")
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "vm.crashed")).toEqual([])
       expect(yield* openIncidents(vigil.url)).toEqual([])
       const cluster = (yield* getJson(`${vigil.url}/api/v1/cluster`)).body
@@ -44,7 +41,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.cluster.shutdownInside(101)
       const [crashed] = yield* awaitEvents(vigil.url, "vm.crashed")
       expect(crashed).toMatchObject({ severity: "error", cause: "unknown", data: { condition: "VM_CRASHED", cause: { kind: "unknown" } } })
@@ -56,7 +53,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.setFault({ mode: "500", path: "/nodes/pve1/tasks" })
       sim.operatorStop(100, "shutdown", "alice@pve")
       const [crashed] = yield* awaitEvents(vigil.url, "vm.crashed")
@@ -67,7 +64,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.cluster.backup(100, "stop", 800)
       const [stopped] = yield* awaitEvents(vigil.url, "vm.stopped")
       expect(stopped.data.cause).toMatchObject({ kind: "backup", task: "vzdump" })
@@ -80,11 +77,11 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.cluster.migrate(100, "pve2", "alice@pve")
       const [migrated] = yield* awaitEvents(vigil.url, "vm.migrated")
       expect(migrated).toMatchObject({ severity: "info", cause: "migration", node: "pve2", data: { from: "pve1", to: "pve2", cause: { user: "alice@pve", task: "qmigrate" } } })
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "vm.restarted")).toEqual([])
       expect(yield* events(vigil.url, "vm.crashed")).toEqual([])
     }))
@@ -93,7 +90,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.cluster.operatorReboot(101, "alice@pve")
       sim.cluster.crashAndHaRestart(103)
       sim.cluster.rebootInside(102)
@@ -102,7 +99,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
       expect(by["qemu/101"]).toMatchObject({ type: "vm.restarted", severity: "info", cause: "operator", data: { cause: { user: "alice@pve", task: "qmreboot" } } })
       expect(by["qemu/103"]).toMatchObject({ type: "vm.restarted", severity: "warning", cause: "ha", data: { cause: { task: "qmstart", user: "root@pam" } } })
       expect(by["lxc/102"]).toMatchObject({ type: "ct.restarted", severity: "warning", cause: "unknown" })
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "vm.restarted,ct.restarted")).toHaveLength(3)
       expect(yield* openIncidents(vigil.url)).toEqual([])
     }))
@@ -112,7 +109,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
       const sim = yield* startSimulator({ timing: fast })
       sim.guest(102).onboot = false
       const vigil = yield* startVigil(watching(sim, { VIGIL_NODE_RETURN_GRACE: "800 millis" }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.failNode("pve2")
       const [offline] = yield* awaitEvents(vigil.url, "node.offline")
       expect(offline.data.affected).toEqual({ guests: ["lxc/102", "qemu/103"], storage: ["storage/pve2/local", "storage/pve2/local-lvm", "storage/pve2/ceph"] })
@@ -121,7 +118,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
       expect(haNode.map((e) => [e.severity, e.data.from, e.data.to])).toEqual([["warning", "online", "unknown"], ["critical", "unknown", "fence"]])
       const [migrated] = yield* awaitEvents(vigil.url, "vm.migrated")
       expect(migrated).toMatchObject({ subject: "qemu/103", cause: "ha", data: { from: "pve2", to: "pve1" } })
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "vm.crashed,ct.crashed")).toEqual([])
       expect(yield* events(vigil.url, "storage.*")).toEqual([])
       const cluster = (yield* getJson(`${vigil.url}/api/v1/cluster`)).body
@@ -138,7 +135,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
       const [lost] = yield* awaitEvents(vigil.url, "ct.crashed")
       expect(lost).toMatchObject({ subject: "lxc/102", cause: "node-outage", data: { condition: "CT_CRASHED" } })
       expect(lost.data.summary).toContain("did not come back after pve2 returned")
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "vm.crashed,ct.crashed")).toHaveLength(1)
       expect(yield* openIncidents(vigil.url)).toEqual(["CT_CRASHED:lxc/102"])
     }))
@@ -147,10 +144,10 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim, { VIGIL_NODE_RETURN_GRACE: "5 seconds" }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.failNode("pve1")
       yield* awaitEvents(vigil.url, "node.offline")
-      yield* severalPolls
+      yield* pollRounds(sim)
       sim.setNodeOnline("pve1", true)
       const back = yield* awaitEvents(vigil.url, "vm.started", 2)
       expect(back.map((e) => [e.subject, e.cause])).toEqual([["qemu/100", "node-outage"], ["qemu/101", "node-outage"]])
@@ -161,14 +158,14 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.state.quorumOverride = false
       const [lost] = yield* awaitEvents(vigil.url, "cluster.quorum.lost")
       expect(lost.severity).toBe("critical")
       expect(yield* openIncidents(vigil.url)).toEqual(["QUORUM_LOST:cluster"])
       sim.state.quorumOverride = undefined
       yield* awaitEvents(vigil.url, "cluster.quorum.regained")
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* openIncidents(vigil.url)).toEqual([])
       expect(yield* events(vigil.url, "cluster.quorum.*")).toHaveLength(2)
     }))
@@ -177,7 +174,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.guest(103).ha!.state = "error"
       const [error] = yield* awaitEvents(vigil.url, "ha.service.changed")
       expect(error).toMatchObject({ severity: "error", subject: "qemu/103", data: { sid: "vm:103", from: "started", to: "error" } })
@@ -191,13 +188,13 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.fillStorage("pve1", "local", 97)
       yield* awaitEvents(vigil.url, "threshold.violated")
       sim.cluster.pool("pve1", "local").status = "unknown"
       const [unavailable] = yield* awaitEvents(vigil.url, "storage.unavailable")
       expect(unavailable).toMatchObject({ severity: "error", subject: "storage/pve1/local" })
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "threshold.resolved")).toEqual([])
       expect(yield* openIncidents(vigil.url)).toEqual(["STORAGE:storage/pve1/local", "STORAGE_UNAVAILABLE:storage/pve1/local"])
       const pool = (yield* getJson(`${vigil.url}/api/v1/cluster`)).body.storage.find((p: any) => p.node === "pve1" && p.storage === "local")
@@ -205,7 +202,7 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
       expect(pool.total).toBeUndefined()
       sim.cluster.pool("pve1", "local").status = "available"
       yield* awaitEvents(vigil.url, "storage.available")
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* openIncidents(vigil.url)).toEqual(["STORAGE:storage/pve1/local"])
     }))
 
@@ -213,11 +210,11 @@ describe("the truth about a Proxmox cluster: each change with its cause", () => 
     Effect.gen(function*() {
       const sim = yield* startSimulator({ timing: fast })
       const vigil = yield* startVigil(watching(sim, { VIGIL_LOCK_STUCK_AFTER: "600 millis" }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.guest(101).lock = "backup"
       const [stuck] = yield* awaitEvents(vigil.url, "guest.lock.stuck")
       expect(stuck).toMatchObject({ severity: "warning", subject: "qemu/101", data: { lock: "backup" } })
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "guest.lock.*")).toHaveLength(1)
       sim.guest(101).lock = undefined
       yield* awaitEvents(vigil.url, "guest.lock.released")

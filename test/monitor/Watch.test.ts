@@ -1,27 +1,24 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { waitUntil } from "../support/Clients.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { eventually } from "../support/Eventually.js"
+import { pollRounds, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { awaitEvents, events } from "../support/Events.js"
 import { getJson, startVigil } from "../support/Vigil.js"
-
-
-/** Lets several more poll rounds pass, so duplicates would have time to appear. */
-const severalPolls = Effect.sleep("1200 millis")
 
 describe("cluster watch against the PVE simulator", () => {
   it.scopedLive("a crashed VM gives one vm.crashed and opens one incident; starting it resolves both", () =>
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       const crashedAt = Date.now()
       sim.crash(100)
       const [crashed] = yield* awaitEvents(vigil.url, "vm.crashed")
       // Within one critical interval (200 ms) plus the poll, jitter and a loaded CI machine.
       expect(Date.parse(crashed.time) - crashedAt).toBeLessThan(2000)
       expect(crashed).toMatchObject({ subject: "qemu/100", node: "pve1", severity: "error", data: { condition: "VM_CRASHED", vmid: 100 } })
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect(yield* events(vigil.url, "vm.crashed")).toHaveLength(1)
       const open = (yield* getJson(`${vigil.url}/api/v1/incidents?status=open`)).body
       expect(open).toEqual([expect.objectContaining({ key: "VM_CRASHED:qemu/100", condition: "VM_CRASHED", severity: "error", count: 1 })])
@@ -37,10 +34,10 @@ describe("cluster watch against the PVE simulator", () => {
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.setNodeOnline("pve3", false)
       yield* awaitEvents(vigil.url, "node.offline")
-      yield* severalPolls
+      yield* pollRounds(sim)
       const offline = yield* events(vigil.url, "node.*")
       expect(offline.map((e) => [e.type, e.subject])).toEqual([["node.offline", "node/pve3"]])
       // Its guests are "unknown" now, not crashed.
@@ -55,7 +52,7 @@ describe("cluster watch against the PVE simulator", () => {
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.fillStorage("pve1", "local", 97)
       const [violated] = yield* awaitEvents(vigil.url, "threshold.violated")
       expect(violated).toMatchObject({
@@ -63,10 +60,10 @@ describe("cluster watch against the PVE simulator", () => {
         subject: "storage/pve1/local",
         data: { condition: "STORAGE_CRITICAL", metric: "storage", value: 97, threshold: 95 }
       })
-      yield* severalPolls
+      yield* pollRounds(sim)
       sim.fillStorage("pve1", "local", 40)
       yield* awaitEvents(vigil.url, "threshold.resolved")
-      yield* severalPolls
+      yield* pollRounds(sim)
       const all = yield* events(vigil.url, "threshold.*")
       expect(all.map((e) => e.type)).toEqual(["threshold.violated", "threshold.resolved"])
     }))
@@ -75,7 +72,7 @@ describe("cluster watch against the PVE simulator", () => {
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(watching(sim))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.setNodeMetrics("pve2", { memPercent: 88 })
       yield* awaitEvents(vigil.url, "threshold.violated")
       sim.setNodeMetrics("pve2", { memPercent: 97 })
@@ -97,17 +94,17 @@ describe("cluster watch against the PVE simulator", () => {
       Effect.gen(function*() {
         const sim = yield* startSimulator()
         const vigil = yield* startVigil(watching(sim))
-        yield* watchSeeded(vigil.url)
+        yield* watchSeeded(vigil.url, sim)
         sim.setFault({ mode })
         const [degraded] = yield* awaitEvents(vigil.url, "source.degraded")
-        yield* Effect.sleep("1500 millis")
+        yield* pollRounds(sim)
         const health = yield* getJson(`${vigil.url}/api/v1/health`)
         expect(health.status).toBe(200)
         const cluster = (yield* getJson(`${vigil.url}/api/v1/cluster`)).body
         expect(cluster.sourceHealth.status).toBe("degraded")
         sim.setFault(undefined)
         yield* awaitEvents(vigil.url, "source.recovered")
-        yield* severalPolls
+        yield* pollRounds(sim)
         const all = yield* events(vigil.url, "source.*")
         expect(all.map((e) => e.type)).toEqual(["source.degraded", "source.recovered"])
         expect(degraded.data.reason).toMatch(
@@ -123,7 +120,7 @@ describe("cluster watch against the PVE simulator", () => {
       const vigil = yield* startVigil(watching(sim))
       sim.setFault({ mode: "595", path: "/nodes/pve2/" })
       yield* waitUntil("polls", () => (sim.hits.get("/nodes/pve2/status") ?? 0) >= 2)
-      yield* Effect.sleep("300 millis")
+      yield* pollRounds(sim, 1)
       const cluster = (yield* getJson(`${vigil.url}/api/v1/cluster`)).body
       expect(cluster.sourceHealth.status).toBe("healthy")
       expect(cluster.nodes.map((n: any) => [n.name, n.status, n.detail ?? null])).toEqual([
@@ -138,7 +135,7 @@ describe("cluster watch against the PVE simulator", () => {
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const first = yield* startVigil(watching(sim))
-      yield* watchSeeded(first.url)
+      yield* watchSeeded(first.url, sim)
       sim.crash(100)
       sim.crash(101)
       sim.fillStorage("pve2", "ceph", 90)
@@ -148,7 +145,7 @@ describe("cluster watch against the PVE simulator", () => {
       sim.startGuest(101)
       const second = yield* startVigil(watching(sim), first.dataDir)
       yield* awaitEvents(second.url, "vm.started")
-      yield* severalPolls
+      yield* pollRounds(sim)
       expect((yield* events(second.url, "vm.crashed")).length).toBe(2)
       expect((yield* events(second.url, "threshold.violated")).length).toBe(1)
       expect((yield* events(second.url, "vm.started")).map((e) => e.subject)).toEqual(["qemu/101"])
@@ -168,8 +165,7 @@ describe("cluster watch against the PVE simulator", () => {
       const [nominal] = yield* awaitEvents(vigil.url, "health.heartbeat")
       expect(nominal.data).toMatchObject({ status: "Systems Nominal", nodesOnline: 3, nodesTotal: 3 })
       sim.setNodeOnline("pve1", false)
-      yield* Effect.sleep("900 millis")
-      const beats = yield* events(vigil.url, "health.heartbeat")
+      const beats = yield* eventually("a heartbeat after pve1 went down", events(vigil.url, "health.heartbeat"), (b) => b.at(-1).data.nodesOnline === 2)
       expect(beats.at(-1).data).toMatchObject({ status: "Cluster Degraded", nodesOnline: 2, nodesTotal: 3 })
       expect(beats.at(-1).severity).toBe("warning")
     }))
@@ -179,13 +175,7 @@ describe("cluster watch of the local host (the default source)", () => {
   it.scopedLive("shows real figures for this machine in /api/v1/cluster", () =>
     Effect.gen(function*() {
       const vigil = yield* startVigil({ VIGIL_SOURCE: "localhost", VIGIL_POLL_CRITICAL: "200 millis" })
-      let cluster: any
-      const deadline = Date.now() + 10_000
-      do {
-        yield* Effect.sleep("100 millis")
-        cluster = yield* getJson(`${vigil.url}/api/v1/cluster`)
-      } while (cluster.status !== 200 && Date.now() < deadline)
-      expect(cluster.status).toBe(200)
+      const cluster = yield* eventually("the cluster view answers", getJson(`${vigil.url}/api/v1/cluster`), (r) => r.status === 200)
       const [node] = cluster.body.nodes
       expect(cluster.body.source).toBe("localhost")
       expect(node.status).toBe("online")

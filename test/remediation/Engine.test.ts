@@ -3,7 +3,8 @@ import * as Effect from "effect/Effect"
 import { NoticeLog } from "../../src/remediation/NoticeLog.js"
 import { waitUntil } from "../support/Clients.js"
 import { startSmtp, startWebhook } from "../support/Receivers.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { eventually } from "../support/Eventually.js"
+import { pollRounds, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { awaitEvents, events } from "../support/Events.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
@@ -17,7 +18,6 @@ const healing = (sim: Parameters<typeof watching>[0], env: Record<string, string
     VIGIL_NOTIFY_BACKOFF: "20 millis",
     ...env
   })
-
 
 const actions = (url: string, query = "") => Effect.map(getJson(`${url}/api/v1/actions?limit=1000${query}`), (r) => (r.body as Array<any>).reverse())
 
@@ -33,7 +33,7 @@ describe("remediation against the PVE simulator", () => {
         VIGIL_SMTP_FROM: "vigil@test.lan",
         VIGIL_SMTP_TO: "ops@test.lan"
       }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.crash(100)
       const [succeeded] = yield* awaitEvents(vigil.url, "remediation.succeeded")
       expect(succeeded.data).toMatchObject({ incident: "VM_CRASHED:qemu/100", action: "start_guest", attempt: 1 })
@@ -42,12 +42,7 @@ describe("remediation against the PVE simulator", () => {
       const [started] = yield* awaitEvents(vigil.url, "vm.started")
       // vigil's own start is told as such: its token's task.
       expect(started).toMatchObject({ cause: "vigil", data: { recovered: true, cause: { kind: "vigil", task: "qmstart" } } })
-      const deadline = Date.now() + 10_000
-      let row: any
-      do {
-        yield* Effect.sleep("100 millis")
-        row = (yield* actions(vigil.url, "&result=success"))[0]
-      } while ((row?.verificationResult ?? null) === null && Date.now() < deadline)
+      const [row] = yield* eventually("the start is verified", actions(vigil.url, "&result=success"), (rows) => (rows[0]?.verificationResult ?? null) !== null)
       expect(row).toMatchObject({ action: "start_guest", result: "success", attemptNumber: 1, autonomyLevel: 3, node: "pve1", emailSent: true })
       expect(row.verificationResult).toMatch(/verified/)
       yield* waitUntil("the webhook got the action and the recovery", () => hook.received.length >= 2)
@@ -64,11 +59,11 @@ describe("remediation against the PVE simulator", () => {
       const sim = yield* startSimulator()
       const hook = yield* startWebhook()
       const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: hook.url, VIGIL_REMEDIATION_MAX_ATTEMPTS: "3" }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.guest(101).startFails = true
       sim.crash(101)
       yield* awaitEvents(vigil.url, "remediation.escalated")
-      yield* Effect.sleep("1500 millis")
+      yield* pollRounds(sim)
       const trail = yield* actions(vigil.url, "&incident_key=VM_CRASHED:qemu/101")
       const decisive = trail.filter((a) => a.result !== "observed")
       expect(decisive.map((a) => a.result)).toEqual(["failure", "failure", "failure", "escalated"])
@@ -82,11 +77,11 @@ describe("remediation against the PVE simulator", () => {
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(healing(sim, {}))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.operatorStop(100, "shutdown", "alice@pve")
       const [stopped] = yield* awaitEvents(vigil.url, "vm.stopped")
       expect(stopped).toMatchObject({ severity: "info", cause: "operator", data: { cause: { kind: "operator", user: "alice@pve", task: "qmshutdown" } } })
-      yield* Effect.sleep("1000 millis")
+      yield* pollRounds(sim)
       expect(sim.guest(100).status).toBe("stopped")
       expect(sim.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
       expect(yield* events(vigil.url, "vm.crashed")).toEqual([])
@@ -99,10 +94,10 @@ describe("remediation against the PVE simulator", () => {
       const sim = yield* startSimulator()
       const hook = yield* startWebhook()
       const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: hook.url }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.setNodeOnline("pve1", false)
       yield* awaitEvents(vigil.url, "remediation.escalated")
-      yield* Effect.sleep("1500 millis")
+      yield* pollRounds(sim)
       expect(hook.received.map((h) => JSON.parse(h.body).kind)).toEqual(["escalation"])
       expect(JSON.parse(hook.received[0]!.body).incident.key).toBe("NODE_UNREACHABLE:node/pve1")
       expect(sim.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
@@ -117,10 +112,10 @@ describe("remediation against the PVE simulator", () => {
       const vigil = yield* startVigil(healing(sim, {
         VIGIL_RUNBOOKS: JSON.stringify([{ id: "propose-vm", condition: "VM_CRASHED", action: "start_guest", level: 2 }])
       }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.crash(100)
       const [proposed] = yield* awaitEvents(vigil.url, "remediation.proposed")
-      yield* Effect.sleep("600 millis")
+      yield* pollRounds(sim)
       expect(sim.guest(100).status).toBe("stopped")
       const pending = (yield* getJson(`${vigil.url}/api/v1/proposals?status=pending`)).body
       expect(pending).toHaveLength(1)
@@ -142,12 +137,12 @@ describe("remediation against the PVE simulator", () => {
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const vigil = yield* startVigil(healing(sim, {}))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       const killed = yield* Effect.promise(() => fetch(`${vigil.url}/api/v1/remediation/kill-switch`, { method: "POST" }).then((r) => r.json()))
       expect(killed).toMatchObject({ cap: 1, capName: "alert" })
       sim.crash(100)
       yield* awaitEvents(vigil.url, "vm.crashed")
-      yield* Effect.sleep("1000 millis")
+      yield* pollRounds(sim)
       expect(sim.guest(100).status).toBe("stopped")
       expect((yield* actions(vigil.url)).map((a) => a.result)).toEqual(["alerted"])
     }))
@@ -157,17 +152,10 @@ describe("remediation against the PVE simulator", () => {
       const sim = yield* startSimulator()
       const hook = yield* startWebhook({ failing: true })
       const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: `slack=${hook.url}`, VIGIL_NOTIFY_ATTEMPTS: "3" }))
-      yield* watchSeeded(vigil.url)
+      yield* watchSeeded(vigil.url, sim)
       sim.crash(100)
       yield* awaitEvents(vigil.url, "remediation.succeeded")
-      const letters = yield* Effect.gen(function*() {
-        const deadline = Date.now() + 10_000
-        while (true) {
-          const found = yield* vigil.use(Effect.flatMap(NoticeLog, (log) => log.deadLetters))
-          if (found.length > 0 || Date.now() > deadline) return found
-          yield* Effect.sleep("50 millis")
-        }
-      })
+      const letters = yield* eventually("a dead letter", vigil.use(Effect.flatMap(NoticeLog, (log) => log.deadLetters)), (found) => found.length > 0)
       expect(letters[0]).toMatchObject({ channel: "webhook:slack", attempts: 3 })
       expect(hook.attempts()).toBeGreaterThanOrEqual(3)
     }))

@@ -4,7 +4,8 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as Path from "node:path"
 import { assertStrictlyIncreasing, openSse, waitUntil } from "../support/Clients.js"
 import { freshDatabase } from "../support/Postgres.js"
-import { startSimulator, watching } from "../support/Simulator.js"
+import { eventually } from "../support/Eventually.js"
+import { pollRounds, startSimulator, watching } from "../support/Simulator.js"
 import { awaitEvents, events } from "../support/Events.js"
 import { cloudEvent, getJson, postEvents, tempDir } from "../support/Vigil.js"
 
@@ -46,7 +47,6 @@ const leaderOf = (instances: ReadonlyArray<Instance>) =>
     return instances.filter((_, n) => states[n].leader === true)
   })
 
-
 describe("three vigil processes on one PostgreSQL database", () => {
   it.scopedLive("one leader polls and remediates; killing it moves both to another instance with no duplicate incident or action", () =>
     Effect.gen(function*() {
@@ -66,13 +66,7 @@ describe("three vigil processes on one PostgreSQL database", () => {
       for (let i = 0; i < 3; i++) instances.push(yield* spawnVigil({ ...env, VIGIL_DATA_DIR: yield* tempDir }))
 
       // Exactly one leader.
-      let leaders = yield* leaderOf(instances)
-      const deadline = Date.now() + 15_000
-      while (leaders.length !== 1 && Date.now() < deadline) {
-        yield* Effect.sleep("200 millis")
-        leaders = yield* leaderOf(instances)
-      }
-      expect(leaders).toHaveLength(1)
+      const leaders = yield* eventually("one leader", leaderOf(instances), (l) => l.length === 1)
       const leader = leaders[0]!
       const followers = instances.filter((i) => i !== leader)
 
@@ -86,7 +80,7 @@ describe("three vigil processes on one PostgreSQL database", () => {
       }
 
       // The leader detects and heals; a follower serves its view of the cluster.
-      yield* Effect.sleep("1500 millis")
+      yield* pollRounds(sim)
       sim.crash(100)
       yield* awaitEvents(followers[1]!.url, "remediation.succeeded", 1)
       const view = (yield* getJson(`${followers[1]!.url}/api/v1/cluster`)).body
@@ -95,12 +89,7 @@ describe("three vigil processes on one PostgreSQL database", () => {
       // Kill the leader outright; another takes over within the documented time.
       const killedAt = Date.now()
       leader.child.kill("SIGKILL")
-      let next: Array<Instance> = []
-      while (next.length !== 1 && Date.now() - killedAt < 10_000) {
-        yield* Effect.sleep("100 millis")
-        next = yield* leaderOf(followers)
-      }
-      expect(next).toHaveLength(1)
+      const next = yield* eventually("another leader", leaderOf(followers), (l) => l.length === 1, 10_000)
       const takeover = Date.now() - killedAt
       expect(takeover).toBeLessThan(5_000)
       console.log(`leader takeover after SIGKILL: ${takeover} ms`)
@@ -108,7 +97,7 @@ describe("three vigil processes on one PostgreSQL database", () => {
       // The new leader neither re-alerts what is open nor repeats what was done, and heals the next crash.
       sim.crash(101)
       yield* awaitEvents(next[0]!.url, "remediation.succeeded", 2)
-      yield* Effect.sleep("1500 millis")
+      yield* pollRounds(sim)
       const crashed = yield* events(next[0]!.url, "vm.crashed")
       expect(crashed.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
       const succeeded = yield* events(next[0]!.url, "remediation.succeeded")

@@ -59,7 +59,8 @@ describe("the PVE simulator, as PVE behaves", () => {
 
   it.scopedLive("speaks PVE's types: 0/1 booleans, storage available or unknown, a down node's figures stale, then unknown", () =>
     Effect.gen(function*() {
-      const sim = yield* startSimulator({ timing: { staleAfterMs: 300 } })
+      let now = Date.now()
+      const sim = yield* startSimulator({ timing: { staleAfterMs: 300 }, now: () => now })
       const status = (yield* get(sim.url, "/cluster/status")).data
       expect(status[0]).toEqual({ type: "cluster", id: "cluster", name: "sim", quorate: 1, nodes: 3, version: 3 })
       expect(status.slice(1).map((n: any) => [n.name, n.online, n.local])).toEqual([["pve1", 1, 1], ["pve2", 1, 0], ["pve3", 1, 0]])
@@ -67,7 +68,7 @@ describe("the PVE simulator, as PVE behaves", () => {
       const stale = (yield* get(sim.url, "/cluster/resources")).data
       expect(stale.find((r: any) => r.id === "qemu/100")).toMatchObject({ status: "running", template: 0 })
       expect(stale.find((r: any) => r.id === "node/pve1")).toEqual({ id: "node/pve1", type: "node", node: "pve1", status: "offline", hastate: "unknown" })
-      yield* Effect.sleep("400 millis")
+      now += 400
       const resources = (yield* get(sim.url, "/cluster/resources")).data
       expect(resources.find((r: any) => r.id === "qemu/100")).toEqual({ id: "qemu/100", type: "qemu", vmid: 100, node: "pve1", status: "unknown", tags: "web;prod" })
       const pool = resources.find((r: any) => r.id === "storage/pve1/local")

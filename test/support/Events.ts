@@ -3,6 +3,7 @@
  */
 import * as Effect from "effect/Effect"
 import { call } from "./Api.js"
+import { eventually } from "./Eventually.js"
 
 /**
  * Events of the given type (exact, or a prefix with *), oldest first, read through the client
@@ -15,12 +16,4 @@ export const events = (url: string, type: string) =>
 
 /** Polls the API until at least `n` events of the type exist. */
 export const awaitEvents = (url: string, type: string, n = 1, timeoutMs = 15_000) =>
-  Effect.gen(function*() {
-    const deadline = Date.now() + timeoutMs
-    while (true) {
-      const found = yield* events(url, type)
-      if (found.length >= n) return found
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} ${type} events (have ${found.length})`)
-      yield* Effect.sleep("50 millis")
-    }
-  })
+  eventually(`${n} ${type} events`, events(url, type), (found) => found.length >= n, timeoutMs)

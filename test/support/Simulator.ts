@@ -4,6 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import { PveSimulator } from "../../src/sim/PveSimulator.js"
+import { eventually } from "./Eventually.js"
 
 export const simToken = "root@pam!vigil=11111111-2222-3333-4444-555555555555"
 
@@ -35,15 +36,25 @@ export const watching = (sim: PveSimulator, env: Record<string, string> = {}) =>
 })
 
 /**
- * Waits until vigil's watch has seeded from a first critical poll: the cluster view answers, and
- * then a few critical intervals pass (the first view can come from another tier's poll).
+ * Waits until vigil has polled the simulator's cluster `rounds` more times (counted on the
+ * simulator, so the wait is for work done, not for time passed). The tiers share one endpoint,
+ * so each round counts one poll per tier, plus one: the last poll counted has been answered,
+ * not necessarily judged.
  */
-export const watchSeeded = (vigilUrl: string) =>
-  Effect.promise(async () => {
-    const deadline = Date.now() + 20_000
-    while ((await fetch(`${vigilUrl}/api/v1/cluster`)).status !== 200) {
-      if (Date.now() > deadline) throw new Error("the watch never produced a snapshot")
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    await new Promise((r) => setTimeout(r, 700))
+export const pollRounds = (sim: PveSimulator, rounds = 3, tiers = 3) => {
+  const polls = () => sim.hits.get("/cluster/resources") ?? 0
+  return Effect.suspend(() => {
+    const target = polls() + rounds * tiers + 1
+    return Effect.asVoid(eventually(`${rounds} more poll rounds`, Effect.sync(polls), (n) => n >= target))
+  })
+}
+
+/**
+ * Waits until vigil's watch has seeded from a first critical poll: the cluster view answers, and
+ * then a few more rounds pass (the first view can come from another tier's poll).
+ */
+export const watchSeeded = (vigilUrl: string, sim: PveSimulator) =>
+  Effect.gen(function*() {
+    yield* eventually("the watch has a snapshot", Effect.promise(() => fetch(`${vigilUrl}/api/v1/cluster`).then((r) => r.status)), (s) => s === 200)
+    yield* pollRounds(sim, 2)
   })
