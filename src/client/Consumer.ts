@@ -6,6 +6,7 @@
 import * as Sse from "@effect/experimental/Sse"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -35,6 +36,13 @@ export interface ReceivedEvent {
   readonly [attribute: string]: unknown
 }
 
+/** The stream endpoint answered something other than 200 (auth, a bad filter, a server going down). */
+export class StreamRefused extends Data.TaggedError("StreamRefused")<{ readonly status: number }> {
+  override get message() {
+    return `the event stream answered ${this.status}`
+  }
+}
+
 export const subscribe = (options: ConsumerOptions): Stream.Stream<ReceivedEvent, never, HttpClient.HttpClient> => {
   let last = options.after
   const delay = Duration.decode(options.reconnectDelay ?? "1 second")
@@ -50,7 +58,7 @@ export const subscribe = (options: ConsumerOptions): Stream.Stream<ReceivedEvent
     if (last !== undefined) request = HttpClientRequest.setHeader(request, "last-event-id", String(last))
     if (options.token !== undefined) request = HttpClientRequest.bearerToken(request, options.token)
     const response = yield* client.execute(request)
-    if (response.status !== 200) return yield* Effect.fail(new Error(`stream answered ${response.status}`))
+    if (response.status !== 200) return yield* new StreamRefused({ status: response.status })
     // The parser, not Sse.makeChannel: the channel treats the server's `retry:` advice as "stop
     // and restart after the delay", and this helper does its own reconnecting.
     const frames: Array<Sse.Event> = []

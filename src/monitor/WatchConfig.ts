@@ -8,6 +8,7 @@ import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
@@ -61,7 +62,7 @@ const policyOf = (config: Config.Config.Success<typeof watchConfig>): Effect.Eff
         )
     })
     if (Option.isNone(parsed)) return defaultPolicy
-    return yield* Effect.try({ try: () => policyFromConfig(parsed.value), catch: (e) => invalid(name, (e as Error).message) })
+    return yield* Either.mapLeft(policyFromConfig(parsed.value), (problem) => invalid(name, problem))
   })
 
 export class WatchConfig extends Context.Tag("vigil/WatchConfig")<

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import type { Snapshot } from "../../src/domain/Snapshot.js"
 import { policyFromConfig } from "../../src/monitor/ThresholdConfig.js"
@@ -131,18 +132,18 @@ describe("evaluate", () => {
   })
 
   it("refuses a hysteresis that would never let a violation clear", () => {
-    expect(() => policyFromConfig({ cpu: { hysteresis: 96 } })).toThrow(/hysteresis 96 must be below the lowest level \(95\)/)
+    expect(policyFromConfig({ cpu: { hysteresis: 96 } })).toEqual(Either.left("cpu: hysteresis 96 must be below the lowest level (95), or it could never clear"))
   })
 
   it("applies overrides by node, guest, tag and storage, later ones winning", () => {
-    const policy = policyFromConfig({
+    const policy = Either.getOrThrow(policyFromConfig({
       disk: { levels: [{ severity: "warning", above: 50 }] },
       overrides: [
         { metric: "disk", match: { node: "pve1" }, levels: [{ severity: "error", above: 60 }] },
         { metric: "disk", match: { tag: "scratch" }, disabled: true },
         { metric: "disk", match: { vmid: 101 }, levels: [{ severity: "critical", above: 70 }], for: "2 minutes" }
       ]
-    })
+    }))
     const [node, guest] = measure(snapshot(65), new Set(["disk"]))
     expect(ruleFor(policy, node!)?.levels).toEqual([{ severity: "error", above: 60 }])
     expect(ruleFor(policy, guest!)).toEqual({ levels: [{ severity: "critical", above: 70 }], hysteresis: 5, forMs: 120_000 })
