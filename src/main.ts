@@ -17,16 +17,20 @@ import { NodeServer } from "./http/NodeServer.js"
 import { ServerConfig } from "./http/ServerConfig.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
+import { Acknowledgements } from "./notify/Acknowledgements.js"
+import { Alerting } from "./notify/Alerting.js"
+import { Deliveries } from "./notify/Deliveries.js"
+import { NotifyConfig } from "./notify/NotifyConfig.js"
 import { Heartbeats } from "./producers/Heartbeats.js"
 import { AuditRepo } from "./remediation/AuditRepo.js"
 import { Engine } from "./remediation/Engine.js"
-import { NoticeLog } from "./remediation/NoticeLog.js"
 import { Proposals } from "./remediation/Proposals.js"
 import { RemediationConfig } from "./remediation/RemediationConfig.js"
 import { Leadership } from "./scale/Leadership.js"
 import { SourceConfig } from "./sources/SourceConfig.js"
 import { SourcesLive } from "./sources/Sources.js"
 import { Incidents } from "./store/Incidents.js"
+import { Silences } from "./store/Silences.js"
 import { StoreConfig } from "./store/StoreConfig.js"
 
 /** Every `VIGIL_*` variable, read once at start: a bad one stops start-up naming it. */
@@ -36,14 +40,25 @@ const ConfigLive = Layer.mergeAll(
   AccessConfig.layer,
   SourceConfig.layer,
   WatchConfig.layer,
-  RemediationConfig.layer
+  RemediationConfig.layer,
+  NotifyConfig.layer
 )
 
 /** Store and bus, with the coordination of several instances (leadership) and the incidents table. */
-const Core = Layer.mergeAll(Incidents.Default, Leadership.Default).pipe(Layer.provideMerge(BackboneLive))
+const Core = Layer.mergeAll(Incidents.Default, Silences.Default, Leadership.Default).pipe(Layer.provideMerge(BackboneLive))
 
 /** What reacts to the stream and what feeds it besides ingest: the watch, remediation, producers, access. */
-const Features = Layer.mergeAll(Engine.Default, AuditRepo.Default, Proposals.Default, NoticeLog.Default, Heartbeats.Default, Inbox.Default, StreamGuard.Default).pipe(
+const Features = Layer.mergeAll(
+  Engine.Default,
+  AuditRepo.Default,
+  Proposals.Default,
+  Alerting.Default,
+  Deliveries.Default,
+  Acknowledgements.Default,
+  Heartbeats.Default,
+  Inbox.Default,
+  StreamGuard.Default
+).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)
 )

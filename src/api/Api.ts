@@ -8,6 +8,7 @@ import { ClusterApi } from "./ClusterApi.js"
 import { EventsApi } from "./EventsApi.js"
 import { HealthApi } from "./HealthApi.js"
 import { HeartbeatsApi } from "./HeartbeatsApi.js"
+import { NotifyApi } from "./NotifyApi.js"
 import { RemediationApi } from "./RemediationApi.js"
 
 export class VigilApi extends HttpApi.make("vigil")
@@ -16,6 +17,7 @@ export class VigilApi extends HttpApi.make("vigil")
   .add(ClusterApi)
   .add(HeartbeatsApi)
   .add(RemediationApi)
+  .add(NotifyApi)
   .add(AccessApi)
   .annotate(OpenApi.Title, "vigil")
   .annotate(OpenApi.Description, "Cluster events, persisted and served live over SSE and WebSocket")

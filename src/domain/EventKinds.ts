@@ -76,8 +76,12 @@ const ProducerLiveness = Schema.Struct({
   summary: Schema.optional(Schema.String)
 })
 
-/** What remediation reports; an external runbook runner may report the same way. */
-const RemediationNotice = Schema.Struct({
+/**
+ * What remediation reports; an external runbook runner may report the same way. `summary` is the
+ * line a person reads; `notify` says whether a person should be told (an action taken silently
+ * at L4, a transient guardrail, is not).
+ */
+export const RemediationNotice = Schema.Struct({
   incident: Id,
   incidentId: Schema.optional(Schema.String),
   condition: Schema.optional(Schema.String),
@@ -90,7 +94,8 @@ const RemediationNotice = Schema.Struct({
   guardrail: Schema.optional(Schema.String),
   reason: Schema.optional(Schema.String),
   proposal: Schema.optional(Schema.String),
-  summary: Schema.optional(Schema.String)
+  summary: Schema.optional(Schema.String),
+  notify: Schema.optional(Schema.Boolean)
 })
 
 export const eventKinds: Readonly<Record<string, Schema.Schema<any, any>>> = {

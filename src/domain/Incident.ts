@@ -8,6 +8,13 @@ import * as Schema from "effect/Schema"
 import type { NewEvent } from "./Event.js"
 import { Severity } from "./Severity.js"
 
+export const Acknowledgement = Schema.Struct({
+  by: Schema.String,
+  at: Schema.String,
+  comment: Schema.NullOr(Schema.String)
+}).annotations({ identifier: "Acknowledgement", description: "A person took it on: no repeats until it resolves" })
+export type Acknowledgement = typeof Acknowledgement.Type
+
 export const Incident = Schema.Struct({
   id: Schema.String,
   key: Schema.String,
@@ -21,7 +28,8 @@ export const Incident = Schema.Struct({
   lastSeenAt: Schema.String,
   resolvedAt: Schema.NullOr(Schema.String),
   durationSeconds: Schema.Number,
-  count: Schema.Int
+  count: Schema.Int,
+  acknowledged: Schema.NullOr(Acknowledgement)
 }).annotations({ identifier: "Incident" })
 export type Incident = typeof Incident.Type
 

@@ -37,8 +37,7 @@ export const AuditAction = Schema.Struct({
   autonomyLevel: Schema.Int,
   node: Schema.NullOr(Schema.String),
   attemptNumber: Schema.Int,
-  escalated: Schema.Boolean,
-  emailSent: Schema.Boolean
+  escalated: Schema.Boolean
 }).annotations({ identifier: "AutonomyAction" })
 export type AuditAction = typeof AuditAction.Type
 

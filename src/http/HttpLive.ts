@@ -29,13 +29,14 @@ import { EventsHttp } from "./EventsHttp.js"
 import { HealthHttp } from "./HealthHttp.js"
 import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
+import { NotifyHttp } from "./NotifyHttp.js"
 import { RemediationHttp } from "./RemediationHttp.js"
 import { NodeServer } from "./NodeServer.js"
 import { makeRequestGuard } from "./RequestGuard.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
-  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, AccessHttp]),
+  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp]),
   Layer.provide(AuthLive)
 )
 

@@ -79,7 +79,8 @@ export class Actor extends Effect.Service<Actor>()("vigil/Actor", {
     ) {
       const { guest } = decision
       const action = { runbook: decision.runbook.id, action: "start_guest", attempt: decision.attempt, vmid: guest.vmid }
-      yield* reporter.event(incident, "started", "info", { ...action, level: decision.level })
+      const what = `${guest.kind === "qemu" ? "VM" : "CT"} ${guest.vmid} (${guest.name}) on ${guest.node}`
+      yield* reporter.event(incident, "started", "info", { ...action, level: decision.level, summary: `Starting ${what}`, notify: false })
       const outcome = yield* Effect.either(startAndFollow(api, guest))
       const ok = outcome._tag === "Right" && outcome.right.exit === "OK"
       const detail = outcome._tag === "Left"
@@ -101,15 +102,12 @@ export class Actor extends Effect.Service<Actor>()("vigil/Actor", {
         attemptNumber: decision.attempt
       })
       if (proposalId !== undefined) yield* proposals.decide(proposalId, "executed", "vigil")
-      yield* reporter.event(incident, ok ? "succeeded" : "failed", ok ? "info" : "error", { ...action, detail })
-      if (!decision.silent) {
-        yield* reporter.notify(incident, row.id, {
-          kind: "action",
-          severity: ok ? "info" : "error",
-          title: `${ok ? "Started" : "Could not start"} ${guest.kind === "qemu" ? "VM" : "CT"} ${guest.vmid} (${guest.name}) on ${guest.node}`,
-          text: `${incident.condition} on ${incident.target}: attempt ${decision.attempt} of ${config.policy.maxAttempts}. ${detail}.`
-        })
-      }
+      yield* reporter.event(incident, ok ? "succeeded" : "failed", ok ? "info" : "error", {
+        ...action,
+        detail: `attempt ${decision.attempt} of ${config.policy.maxAttempts}: ${detail}`,
+        summary: `${ok ? "Started" : "Could not start"} ${what}`,
+        notify: !decision.silent
+      })
       if (ok) yield* audit.setVerification(row.id, yield* verify(guest.vmid, finished))
     })
 

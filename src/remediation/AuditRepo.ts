@@ -42,8 +42,7 @@ const Row = Schema.Struct({
   autonomyLevel: Int,
   node: Schema.NullOr(Schema.String),
   attemptNumber: Int,
-  escalated: Bool,
-  emailSent: Bool
+  escalated: Bool
 })
 
 const toAction = ({ timestamp, ...r }: typeof Row.Type): AuditAction => ({ ...r, timestamp: iso(timestamp) })
@@ -68,8 +67,7 @@ export class AuditRepo extends Effect.Service<AuditRepo>()("vigil/AuditRepo", {
         autonomyLevel: a.autonomyLevel,
         node: a.node ?? null,
         attemptNumber: a.attemptNumber ?? 1,
-        escalated: bool(a.escalated ?? false),
-        emailSent: bool(false)
+        escalated: bool(a.escalated ?? false)
       })} RETURNING *`
       return toAction(yield* Schema.decodeUnknown(Row)(rows[0]))
     })
@@ -116,8 +114,6 @@ export class AuditRepo extends Effect.Service<AuditRepo>()("vigil/AuditRepo", {
     const setVerification = (id: number, verification: string) =>
       sql`UPDATE autonomy_actions SET verification_result = ${verification} WHERE id = ${id}`.pipe(Effect.asVoid)
 
-    const markEmailSent = (id: number) => sql`UPDATE autonomy_actions SET email_sent = ${bool(true)} WHERE id = ${id}`.pipe(Effect.asVoid)
-
     /** Removes what is older than `olderThanMs`; answers how many. */
     const cleanup = Effect.fn("AuditRepo.cleanup")(function*(olderThanMs: number) {
       const cut = (yield* Clock.currentTimeMillis) - olderThanMs
@@ -126,6 +122,6 @@ export class AuditRepo extends Effect.Service<AuditRepo>()("vigil/AuditRepo", {
       return Number(rows[0]?.n ?? 0)
     })
 
-    return { save, recent, history, setVerification, markEmailSent, cleanup } as const
+    return { save, recent, history, setVerification, cleanup } as const
   })
 }) {}

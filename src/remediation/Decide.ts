@@ -4,9 +4,11 @@
  * block (naming the guardrail) or escalate. Getting this wrong restarts a machine an operator
  * stopped on purpose, so every rule is here, in one function, and property-tested.
  */
+import type { Severity } from "../domain/Severity.js"
+import { type Silence, silencing } from "../domain/Silence.js"
 import type { Guest, Snapshot } from "../domain/Snapshot.js"
 import { type Task, taskUser } from "../domain/Task.js"
-import type { AutonomyLevel, Policy, Runbook, Silence } from "./Policy.js"
+import type { AutonomyLevel, Policy, Runbook } from "./Policy.js"
 
 export interface IncidentFacts {
   readonly id: string
@@ -14,6 +16,7 @@ export interface IncidentFacts {
   readonly condition: string
   readonly target: string
   readonly node: string | null
+  readonly severity: Severity
   /** Epoch ms. */
   readonly openedAt: number
 }
@@ -45,6 +48,8 @@ export interface Context {
   readonly proposal: "none" | "pending" | "approved" | "rejected" | "expired"
   /** The user vigil acts as on Proxmox (`USER@REALM!TOKENID`), so its own tasks are recognised. */
   readonly actingUser: string | undefined
+  /** Silences and maintenance windows: a silenced incident is neither acted on nor notified. */
+  readonly silences: ReadonlyArray<Silence>
 }
 
 export type Guardrail =
@@ -87,13 +92,6 @@ const START = "start_guest"
 export const effectiveLevel = (runbook: Runbook, policy: Policy): AutonomyLevel =>
   Math.min(runbook.level, policy.cap) as AutonomyLevel
 
-export const silenceFor = (incident: IncidentFacts, policy: Policy, now: number): Silence | undefined =>
-  policy.silences.find((s) =>
-    s.startsAt <= now && now < s.endsAt &&
-    (s.condition === undefined || s.condition === incident.condition) &&
-    (s.target === undefined || s.target === incident.target) &&
-    (s.node === undefined || s.node === incident.node)
-  )
 
 /** A start that was actually made (it succeeded or failed), as opposed to proposed, alerted or blocked. */
 const isAttempt = (a: PastAction) => a.action === START && (a.result === "success" || a.result === "failure")
@@ -125,7 +123,8 @@ export const explainingTask = (
   )
 
 export const decide = (incident: IncidentFacts, ctx: Context, policy: Policy, now: number): Decision => {
-  const silence = silenceFor(incident, policy, now)
+  const tags = findGuest(incident, ctx.snapshot)?.tags ?? []
+  const silence = silencing(ctx.silences, { ...incident, tags }, now)
   if (silence !== undefined) return { _tag: "Suppress", silence }
 
   // Inhibition: while a node is unreachable, its guests' incidents are grouped under the node's.

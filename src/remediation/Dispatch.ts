@@ -1,7 +1,7 @@
 /**
  * Carrying out a decision (other than acting, which the Actor does): each is recorded in the
- * audit trail once (the same observation is not written at every review), told as a
- * `remediation.*` event where it matters, and notified where a person should know.
+ * audit trail once (the same observation is not written at every review), and told as a
+ * `remediation.*` event where it matters, marked for a person where one should know.
  */
 import * as Effect from "effect/Effect"
 import type { Incident } from "../domain/Incident.js"
@@ -56,20 +56,15 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("vigil/Dispatcher",
           const details = decision._tag === "Observe"
             ? decision.reason
             : decision._tag === "Suppress"
-            ? `silenced by ${decision.silence.id}${decision.silence.reason ? `: ${decision.silence.reason}` : ""}`
+            ? `silenced by ${decision.silence.id}${decision.silence.comment === "" ? "" : `: ${decision.silence.comment}`}`
             : `grouped under ${decision.by}`
           yield* record(result, details)
           return
         }
         case "Alert": {
+          // The incident itself is notified (its route decides where); remediation only records that it will not act.
           if (alreadyRecorded(history, f, "alerted")) return
-          const row = yield* record("alerted", `level ${decision.level}: notify`)
-          yield* reporter.notify(f, row.id, {
-            kind: "alert",
-            severity: incident.severity === "debug" ? "info" : incident.severity,
-            title: incident.summary,
-            text: `${incident.condition} on ${incident.target} since ${incident.openedAt}.`
-          })
+          yield* record("alerted", `level ${decision.level}: alert only`)
           return
         }
         case "Recommend": {
@@ -82,38 +77,37 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("vigil/Dispatcher",
             actionArgs: JSON.stringify({ node: g.node, kind: g.kind, vmid: g.vmid }),
             ttlMs: policy.proposalTtlMs
           })
-          const row = yield* record("proposed", `proposal ${proposalId}: start ${g.kind}/${g.vmid}`)
-          yield* reporter.event(f, "proposed", "warning", { runbook: decision.runbook.id, action: "start_guest", proposal: proposalId, vmid: g.vmid })
-          yield* reporter.notify(f, row.id, {
-            kind: "proposal",
-            severity: "warning",
-            title: `Approve starting ${g.kind === "qemu" ? "VM" : "CT"} ${g.vmid} (${g.name})?`,
-            text: `${incident.summary}. Approve: POST /api/v1/proposals/${proposalId}/approve, reject: /reject.`
+          yield* record("proposed", `proposal ${proposalId}: start ${g.kind}/${g.vmid}`)
+          yield* reporter.event(f, "proposed", "warning", {
+            runbook: decision.runbook.id,
+            action: "start_guest",
+            proposal: proposalId,
+            vmid: g.vmid,
+            summary: `Approve starting ${g.kind === "qemu" ? "VM" : "CT"} ${g.vmid} (${g.name})?`,
+            detail: `${incident.summary}. Approve: POST /api/v1/proposals/${proposalId}/approve, reject: /reject.`,
+            notify: true
           })
           return
         }
         case "Block": {
           if (alreadyRecorded(history, f, "blocked") && history.at(-1)?.result === "blocked") return
-          const row = yield* record("blocked", `${decision.guardrail}: ${decision.reason}`)
-          yield* reporter.event(f, "blocked", "warning", { runbook: decision.runbook.id, guardrail: decision.guardrail, reason: decision.reason })
-          if (notifiedGuardrails.has(decision.guardrail)) {
-            yield* reporter.notify(f, row.id, {
-              kind: "blocked",
-              severity: "warning",
-              title: `Not acting on ${incident.target}: ${decision.guardrail}`,
-              text: `${incident.summary}. ${decision.reason}.`
-            })
-          }
+          yield* record("blocked", `${decision.guardrail}: ${decision.reason}`)
+          yield* reporter.event(f, "blocked", "warning", {
+            runbook: decision.runbook.id,
+            guardrail: decision.guardrail,
+            reason: decision.reason,
+            summary: `Not acting on ${incident.target}: ${decision.guardrail}`,
+            notify: notifiedGuardrails.has(decision.guardrail)
+          })
           return
         }
         case "Escalate": {
-          const row = yield* record("escalated", decision.reason, { escalated: true, action: "escalate" })
-          yield* reporter.event(f, "escalated", "critical", { runbook: decision.runbook.id, reason: decision.reason })
-          yield* reporter.notify(f, row.id, {
-            kind: "escalation",
-            severity: "critical",
-            title: `Needs a person: ${incident.summary}`,
-            text: `${decision.reason}. Incident ${incident.key}, open since ${incident.openedAt}.`
+          yield* record("escalated", decision.reason, { escalated: true, action: "escalate" })
+          yield* reporter.event(f, "escalated", "critical", {
+            runbook: decision.runbook.id,
+            reason: `${decision.reason}. Incident ${incident.key}, open since ${incident.openedAt}.`,
+            summary: `Needs a person: ${incident.summary}`,
+            notify: true
           })
           return
         }

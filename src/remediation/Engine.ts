@@ -21,7 +21,9 @@ import { ClusterWatch } from "../monitor/Monitor.js"
 import { Leadership } from "../scale/Leadership.js"
 import { actingUser, SourceConfig } from "../sources/SourceConfig.js"
 import { Proxmox } from "../sources/Sources.js"
+import type { Silence } from "../domain/Silence.js"
 import { type Incident, Incidents } from "../store/Incidents.js"
+import { Silences } from "../store/Silences.js"
 import { Actor } from "./Actor.js"
 import { AuditRepo } from "./AuditRepo.js"
 import { AutonomyCap } from "./AutonomyCap.js"
@@ -29,7 +31,6 @@ import { type Context, decide, type IncidentFacts } from "./Decide.js"
 import { Dispatcher } from "./Dispatch.js"
 import { Proposals } from "./Proposals.js"
 import { RemediationConfig } from "./RemediationConfig.js"
-import { Reporter } from "./Reporter.js"
 
 /** Events after which a review is due at once rather than at the next tick. */
 const reviewOn = "vm.crashed,ct.crashed,node.*,threshold.*,agent.lost,source.*,service.*,cluster.*,storage.*,ha.*,guest.*"
@@ -43,6 +44,7 @@ const factsOf = (i: Incident): IncidentFacts => ({
   condition: i.condition,
   target: i.target,
   node: i.node,
+  severity: i.severity,
   openedAt: Date.parse(i.openedAt)
 })
 
@@ -59,7 +61,7 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
     const cap = yield* AutonomyCap
     const actor = yield* Actor
     const dispatcher = yield* Dispatcher
-    const reporter = yield* Reporter
+    const silenceRepo = yield* Silences
     const acting = actingUser(yield* SourceConfig)
     const wake = yield* Queue.sliding<void>(1)
 
@@ -72,7 +74,12 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
           Effect.orElseSucceed(() => undefined)
         )
 
-    const review = Effect.fn("Engine.review")(function*(incident: Incident, open: ReadonlyArray<Incident>, snapshot: Snapshot | undefined) {
+    const review = Effect.fn("Engine.review")(function*(
+      incident: Incident,
+      open: ReadonlyArray<Incident>,
+      snapshot: Snapshot | undefined,
+      silences: ReadonlyArray<Silence>
+    ) {
       if (actor.isActing(incident.key)) return
       const f = factsOf(incident)
       const now = yield* Clock.currentTimeMillis
@@ -88,7 +95,8 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
         tasks: yield* tasksOf(guest),
         openIncidents: open.filter((o) => o.id !== incident.id),
         proposal: proposal === undefined ? "none" : proposal.status === "executed" ? "expired" : proposal.status,
-        actingUser: acting
+        actingUser: acting,
+        silences
       }
       const decision = decide(f, ctx, policy, now)
       if (decision._tag !== "Act") return yield* dispatcher.dispatch(incident, f, decision, history, policy)
@@ -102,12 +110,12 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
       if (!(yield* leadership.isLeader)) return
       const open = yield* incidents.openIncidents
       const snapshot = Option.isSome(watch) ? Option.getOrUndefined(yield* watch.value.latest) : undefined
+      const current = yield* silenceRepo.current
       for (const incident of open) {
-        yield* review(incident, open, snapshot).pipe(
+        yield* review(incident, open, snapshot, current).pipe(
           Effect.catchAllCause((cause) => Effect.logWarning(`review of ${incident.key} failed`, cause))
         )
       }
-      yield* reporter.recoveries
     }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("remediation round failed", cause)), Effect.withSpan("Engine.round"))
 
     if (config.enabled) {
@@ -136,5 +144,5 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
       inFlight: Effect.sync(() => actor.inFlight().length)
     } as const
   }),
-  dependencies: [Actor.Default, Dispatcher.Default, AutonomyCap.Default, Reporter.Default, Proposals.Default, AuditRepo.Default]
+  dependencies: [Actor.Default, Dispatcher.Default, AutonomyCap.Default, Proposals.Default, AuditRepo.Default]
 }) {}

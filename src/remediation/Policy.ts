@@ -38,19 +38,6 @@ export const defaultRunbooks: ReadonlyArray<Runbook> = [
   { id: "alert-lock-stuck", condition: "GUEST_LOCK_STUCK", action: "alert", level: 1 }
 ]
 
-/** A silence or maintenance window: matching incidents get neither action nor notification. */
-export const Silence = Schema.Struct({
-  id: Schema.String,
-  condition: Schema.optional(Schema.String),
-  target: Schema.optional(Schema.String),
-  node: Schema.optional(Schema.String),
-  /** Epoch ms. */
-  startsAt: Schema.Number,
-  endsAt: Schema.Number,
-  reason: Schema.optional(Schema.String)
-})
-export type Silence = typeof Silence.Type
-
 export interface Policy {
   readonly runbooks: ReadonlyArray<Runbook>
   /** The global cap: no runbook acts above it. The kill switch sets it to L1 at once. */
@@ -69,7 +56,6 @@ export interface Policy {
   readonly causeLookbackMs: number
   /** How long an L2 proposal waits for a person. */
   readonly proposalTtlMs: number
-  readonly silences: ReadonlyArray<Silence>
 }
 
 export const defaultPolicy: Policy = {
@@ -83,6 +69,5 @@ export const defaultPolicy: Policy = {
   maxConcurrent: 3,
   maxConcurrentPerNode: 1,
   causeLookbackMs: 15 * 60_000,
-  proposalTtlMs: 30 * 60_000,
-  silences: []
+  proposalTtlMs: 30 * 60_000
 }

@@ -1,6 +1,7 @@
 /**
- * Remediation's configuration: the policy (autonomy cap, guardrails, runbooks, silences) and the
- * notification channels. `VIGIL_*` variables like the rest, checked at start.
+ * Remediation's configuration: the policy (autonomy cap, guardrails, runbooks). `VIGIL_*`
+ * variables like the rest, checked at start. (Silences live in the store, notification channels
+ * with notifications.)
  */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -11,29 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { commaList, jsonConfig } from "../domain/ConfigFormats.js"
-import { AutonomyLevel, defaultPolicy, Runbook, Silence } from "./Policy.js"
-
-export type WebhookPreset = "generic" | "slack" | "discord" | "ntfy"
-
-export interface Webhook {
-  readonly preset: WebhookPreset
-  readonly url: string
-}
-
-const webhooks = commaList("VIGIL_NOTIFY_WEBHOOKS").pipe(
-  Config.mapOrFail((entries) => {
-    const out: Array<Webhook> = []
-    for (const entry of entries) {
-      const m = /^(generic|slack|discord|ntfy)=(.+)$/.exec(entry)
-      const url = m ? m[2]! : entry
-      if (!/^https?:\/\//.test(url)) {
-        return Either.left(ConfigError.InvalidData(["VIGIL_NOTIFY_WEBHOOKS"], `"${entry}" is not [preset=]http(s)://url`))
-      }
-      out.push({ preset: (m?.[1] ?? "generic") as WebhookPreset, url })
-    }
-    return Either.right(out)
-  })
-)
+import { AutonomyLevel, defaultPolicy, Runbook } from "./Policy.js"
 
 const durationMs = (name: string, fallback: Duration.Duration) =>
   Config.duration(name).pipe(Config.withDefault(fallback), Config.map(Duration.toMillis))
@@ -59,28 +38,13 @@ export const remediationConfig = Config.all({
   protectedTags: commaList("VIGIL_PROTECTED_TAGS", defaultPolicy.protectedTags.join(",")),
   proposalTtlMs: durationMs("VIGIL_PROPOSAL_TTL", Duration.millis(defaultPolicy.proposalTtlMs)),
   runbooks: jsonConfig("VIGIL_RUNBOOKS", Schema.Array(Runbook)).pipe(Config.option),
-  silences: jsonConfig("VIGIL_SILENCES", Schema.Array(Silence)).pipe(Config.option),
   interval: Config.duration("VIGIL_REMEDIATION_INTERVAL").pipe(Config.withDefault(Duration.seconds(5))),
-  verifyTimeout: Config.duration("VIGIL_REMEDIATION_VERIFY_TIMEOUT").pipe(Config.withDefault(Duration.seconds(90))),
-  webhooks,
-  smtpUrl: Config.string("VIGIL_SMTP_URL").pipe(Config.option),
-  smtpFrom: Config.string("VIGIL_SMTP_FROM").pipe(Config.withDefault("vigil@localhost")),
-  smtpTo: commaList("VIGIL_SMTP_TO"),
-  notifyAttempts: Config.integer("VIGIL_NOTIFY_ATTEMPTS").pipe(Config.withDefault(4)),
-  notifyBackoff: Config.duration("VIGIL_NOTIFY_BACKOFF").pipe(Config.withDefault(Duration.millis(500)))
+  verifyTimeout: Config.duration("VIGIL_REMEDIATION_VERIFY_TIMEOUT").pipe(Config.withDefault(Duration.seconds(90)))
 }).pipe(
-  Config.mapOrFail((c) => {
-    if (Option.isSome(c.smtpUrl) && c.smtpTo.length === 0) {
-      return Either.left(ConfigError.MissingData(["VIGIL_SMTP_TO"], "VIGIL_SMTP_URL is set but nobody to mail (VIGIL_SMTP_TO)"))
-    }
-    return Either.right({
+  Config.map((c) => ({
       enabled: c.enabled,
       interval: c.interval,
       verifyTimeout: c.verifyTimeout,
-      webhooks: c.webhooks,
-      smtp: Option.map(c.smtpUrl, (url) => ({ url, from: c.smtpFrom, to: c.smtpTo })),
-      notifyAttempts: c.notifyAttempts,
-      notifyBackoff: c.notifyBackoff,
       policy: {
         ...defaultPolicy,
         cap: c.cap as AutonomyLevel,
@@ -92,11 +56,9 @@ export const remediationConfig = Config.all({
         protectedVmids: c.protectedVmids,
         protectedTags: c.protectedTags,
         proposalTtlMs: c.proposalTtlMs,
-        runbooks: Option.getOrElse(c.runbooks, () => defaultPolicy.runbooks),
-        silences: Option.getOrElse(c.silences, () => [])
+        runbooks: Option.getOrElse(c.runbooks, () => defaultPolicy.runbooks)
       }
-    })
-  })
+  }))
 )
 
 export class RemediationConfig extends Context.Tag("vigil/RemediationConfig")<

@@ -1,34 +1,30 @@
 /**
- * How remediation tells what it does: a `remediation.*` event per decision, a notice to the
- * configured channels (and the audit row marked when the mail was accepted), and one recovery
- * notice for each notified incident once it is resolved.
+ * How remediation tells what it does: a `remediation.*` event per decision, with the line a
+ * person reads (`summary`) and whether a person should be told (`notify`). Notifications read
+ * these events; remediation never sends a message itself.
  */
 import * as Effect from "effect/Effect"
 import { EventBus } from "../bus/EventBus.js"
 import { makeEvent } from "../domain/Event.js"
-import { Incidents } from "../store/Incidents.js"
-import { AuditRepo } from "./AuditRepo.js"
+import type { Severity } from "../domain/Severity.js"
 import type { IncidentFacts } from "./Decide.js"
-import { NoticeLog } from "./NoticeLog.js"
-import { type Notice, Notifier } from "./Notifier.js"
 
 export const remediationSource = "vigil/remediation"
+
+export interface Report {
+  /** The line a person reads. */
+  readonly summary: string
+  /** Whether a person should be told. */
+  readonly notify: boolean
+  readonly [field: string]: unknown
+}
 
 export class Reporter extends Effect.Service<Reporter>()("vigil/Reporter", {
   effect: Effect.gen(function*() {
     const bus = yield* EventBus
-    const notifier = yield* Notifier
-    const log = yield* NoticeLog
-    const audit = yield* AuditRepo
-    const incidents = yield* Incidents
 
     /** A `remediation.<outcome>` event about the incident. */
-    const event = Effect.fn("Reporter.event")(function*(
-      incident: IncidentFacts,
-      outcome: string,
-      severity: "info" | "warning" | "error" | "critical",
-      data: Record<string, unknown>
-    ) {
+    const event = Effect.fn("Reporter.event")(function*(incident: IncidentFacts, outcome: string, severity: Severity, data: Report) {
       yield* bus.publishOne(makeEvent({
         type: `remediation.${outcome}`,
         severity,
@@ -39,36 +35,6 @@ export class Reporter extends Effect.Service<Reporter>()("vigil/Reporter", {
       }))
     })
 
-    /** Notifies every channel; the incident will get its recovery notice, the audit row its `email_sent`. */
-    const notify = Effect.fn("Reporter.notify")(function*(
-      incident: IncidentFacts,
-      auditId: number | undefined,
-      notice: Omit<Notice, "incidentKey" | "incidentId">
-    ) {
-      if (notifier.channels === 0) return
-      const { emailSent } = yield* notifier.notify({ ...notice, incidentKey: incident.key, incidentId: incident.id })
-      yield* log.markNotified(incident.id, incident.key)
-      if (emailSent && auditId !== undefined) yield* audit.markEmailSent(auditId)
-    })
-
-    /** Each incident that was notified gets one recovery notice once it is resolved. */
-    const recoveries = Effect.gen(function*() {
-      for (const n of yield* log.awaitingRecovery) {
-        const incident = yield* incidents.byId(n.incidentId)
-        if (incident === undefined || incident.status !== "resolved") continue
-        yield* notifier.notify({
-          kind: "recovery",
-          severity: "info",
-          title: `Recovered: ${incident.summary}`,
-          text: `${incident.condition} on ${incident.target} resolved at ${incident.resolvedAt} after ${incident.durationSeconds} s.`,
-          incidentKey: incident.key,
-          incidentId: incident.id
-        })
-        yield* log.markRecoverySent(incident.id)
-      }
-    }).pipe(Effect.withSpan("Reporter.recoveries"))
-
-    return { event, notify, recoveries } as const
-  }),
-  dependencies: [Notifier.Default, NoticeLog.Default, AuditRepo.Default]
+    return { event } as const
+  })
 }) {}

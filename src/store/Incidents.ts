@@ -27,7 +27,10 @@ const Row = Schema.Struct({
   openedAt: Int,
   lastSeenAt: Int,
   resolvedAt: Schema.NullOr(Int),
-  count: Int
+  count: Int,
+  ackedAt: Schema.NullOr(Int),
+  ackedBy: Schema.NullOr(Schema.String),
+  ackComment: Schema.NullOr(Schema.String)
 })
 type Row = typeof Row.Type
 
@@ -44,7 +47,8 @@ const toIncident = (r: Row, now: number): Incident => ({
   lastSeenAt: iso(r.lastSeenAt),
   resolvedAt: r.resolvedAt === null ? null : iso(r.resolvedAt),
   durationSeconds: Math.round(((r.resolvedAt ?? now) - r.openedAt) / 1000),
-  count: r.count
+  count: r.count,
+  acknowledged: r.ackedAt === null ? null : { by: r.ackedBy ?? "", at: iso(r.ackedAt), comment: r.ackComment }
 })
 
 export interface IncidentQuery {
@@ -103,7 +107,10 @@ export class Incidents extends Effect.Service<Incidents>()("vigil/Incidents", {
               openedAt: now,
               lastSeenAt: now,
               resolvedAt: null,
-              count: 1
+              count: 1,
+              ackedAt: null,
+              ackedBy: null,
+              ackComment: null
             })}`
             return { _tag: "Opened", incident: yield* written(id, now) } satisfies Applied
           }
@@ -159,6 +166,48 @@ export class Incidents extends Effect.Service<Incidents>()("vigil/Incidents", {
       return row._tag === "None" ? undefined : toIncident(row.value, yield* Clock.currentTimeMillis)
     })
 
-    return { apply, list, openIncidents, byId } as const
+    const byIdsRows = SqlSchema.findAll({
+      Request: Schema.Array(Schema.String),
+      Result: Row,
+      execute: (ids) => sql`SELECT * FROM incidents WHERE ${sql.in("id", ids)}`
+    })
+
+    /** The incidents with these ids (in no particular order); unknown ids are left out. */
+    const byIds = Effect.fn("Incidents.byIds")(function*(ids: ReadonlyArray<string>) {
+      if (ids.length === 0) return []
+      const now = yield* Clock.currentTimeMillis
+      const rows: Array<Row> = []
+      for (let i = 0; i < ids.length; i += 500) rows.push(...(yield* byIdsRows(ids.slice(i, i + 500))))
+      return rows.map((r) => toIncident(r, now))
+    })
+
+    const changedRows = SqlSchema.findAll({
+      Request: Int,
+      Result: Row,
+      execute: (since) => sql`SELECT * FROM incidents WHERE opened_at >= ${since} OR resolved_at >= ${since}`
+    })
+
+    /** Every incident opened or resolved since `since` (epoch ms): how often a condition flaps. */
+    const changedSince = Effect.fn("Incidents.changedSince")(function*(since: number) {
+      const now = yield* Clock.currentTimeMillis
+      return (yield* changedRows(since)).map((r) => toIncident(r, now))
+    })
+
+    /**
+     * Records that a person took the incident on (or, with `undefined`, that nobody has any
+     * more). The acknowledgement belongs to the incident, so a condition that keeps firing keeps
+     * it; one that resolves and fires again is a new incident, not acknowledged.
+     */
+    const acknowledge = Effect.fn("Incidents.acknowledge")(function*(
+      id: string,
+      ack: { readonly by: string; readonly comment: string | undefined } | undefined
+    ) {
+      const now = yield* Clock.currentTimeMillis
+      yield* sql`UPDATE incidents SET acked_at = ${ack === undefined ? null : now}, acked_by = ${ack?.by ?? null},
+        ack_comment = ${ack?.comment ?? null} WHERE id = ${id}`
+      return yield* byId(id)
+    })
+
+    return { apply, list, openIncidents, byId, byIds, changedSince, acknowledge } as const
   })
 }) {}

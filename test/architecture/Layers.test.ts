@@ -11,7 +11,7 @@ const src = Path.join(import.meta.dirname, "..", "..", "src")
 
 /**
  * What each folder may import, besides itself. domain ← store ← bus ← monitor, remediation,
- * producers, access ← http ← main; the API definition needs only the domain, so the SDK can use it.
+ * notify, producers, access ← http ← main; the API definition needs only the domain, so the SDK can use it.
  */
 export const layers: Record<string, ReadonlyArray<string>> = {
   domain: [],
@@ -25,10 +25,11 @@ export const layers: Record<string, ReadonlyArray<string>> = {
   producers: ["domain", "store", "bus", "scale"],
   access: ["domain", "api", "store", "bus"],
   remediation: ["domain", "store", "bus", "scale", "sources", "monitor"],
-  http: ["domain", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation"],
+  notify: ["domain", "store", "bus", "scale", "sources", "monitor"],
+  http: ["domain", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify"],
   client: ["domain", "api"],
   cli: ["domain", "api", "store", "access", "client", "main"],
-  main: ["domain", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "http", "sim"]
+  main: ["domain", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify", "http", "sim"]
 }
 
 const files = (dir: string): Array<string> =>

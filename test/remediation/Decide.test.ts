@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as FastCheck from "effect/FastCheck"
+import type { Silence } from "../../src/domain/Silence.js"
 import type { Guest, Snapshot } from "../../src/domain/Snapshot.js"
 import { attemptsInWindow, type Context, decide, type Decision, effectiveLevel, type IncidentFacts, type PastAction, type TaskEntry } from "../../src/remediation/Decide.js"
 import { type AutonomyLevel, defaultPolicy, type Policy } from "../../src/remediation/Policy.js"
@@ -70,7 +71,7 @@ const arbPolicy: FastCheck.Arbitrary<Policy> = FastCheck.record({
   windowMs: 3_600_000
 }))
 
-const incident: IncidentFacts = { id: "i-1", key: "VM_CRASHED:qemu/101", condition: "VM_CRASHED", target: "qemu/101", node: "pve1", openedAt: 1_000_000 }
+const incident: IncidentFacts = { id: "i-1", key: "VM_CRASHED:qemu/101", condition: "VM_CRASHED", target: "qemu/101", node: "pve1", severity: "error", openedAt: 1_000_000 }
 
 /** Runs the engine's loop in miniature: decide at each clock tick and record what it did. */
 const simulate = (policy: Policy, snapshot: Snapshot, tasks: ReadonlyArray<TaskEntry> | undefined, ticks: ReadonlyArray<number>, outcomes: ReadonlyArray<boolean>) => {
@@ -79,7 +80,7 @@ const simulate = (policy: Policy, snapshot: Snapshot, tasks: ReadonlyArray<TaskE
   let now = incident.openedAt
   ticks.forEach((dt, i) => {
     now += dt
-    const ctx: Context = { snapshot, history, inFlight: [], tasks, openIncidents: [], proposal: "none", actingUser: "vigil@pve!token" }
+    const ctx: Context = { snapshot, history, inFlight: [], tasks, openIncidents: [], proposal: "none", actingUser: "vigil@pve!token", silences: [] }
     const decision = decide({ ...incident, node: snapshot.guests[0]!.node }, ctx, policy, now)
     decisions.push({ at: now, decision })
     if (decision._tag === "Act") {
@@ -169,15 +170,32 @@ describe("decide: invariants over random incidents, snapshots and clocks", () =>
       { incidentId: incident.id, action: "start_guest", result: "proposed", at: incident.openedAt, permanent: false },
       { incidentId: incident.id, action: "start_guest", result: "alerted", at: incident.openedAt, permanent: false }
     ]
-    const ctx: Context = { snapshot, history, inFlight: [], tasks: [], openIncidents: [], proposal: "approved", actingUser: undefined }
+    const ctx: Context = { snapshot, history, inFlight: [], tasks: [], openIncidents: [], proposal: "approved", actingUser: undefined, silences: [] }
     const policy: Policy = { ...defaultPolicy, protectedTags: [], runbooks: defaultPolicy.runbooks.map((r) => (r.condition === "VM_CRASHED" ? { ...r, level: 2 as const } : r)) }
     expect(decide(incident, ctx, policy, incident.openedAt + 1000)).toMatchObject({ _tag: "Act", attempt: 1 })
   })
 
-  it("silences suppress, and a node outage inhibits its guests' incidents", () => {
-    const ctx: Context = { snapshot: undefined, history: [], inFlight: [], tasks: [], openIncidents: [], proposal: "none", actingUser: undefined }
-    const silenced = decide(incident, ctx, { ...defaultPolicy, silences: [{ id: "m1", node: "pve1", startsAt: 0, endsAt: 2_000_000 }] }, 1_500_000)
-    expect(silenced._tag).toBe("Suppress")
+  it("silences suppress (a maintenance window too), and a node outage inhibits its guests' incidents", () => {
+    const ctx: Context = { snapshot: undefined, history: [], inFlight: [], tasks: [], openIncidents: [], proposal: "none", actingUser: undefined, silences: [] }
+    const silence: Silence = {
+      id: "m1",
+      matchers: { node: "pve1" },
+      startsAt: new Date(0).toISOString(),
+      endsAt: new Date(2_000_000).toISOString(),
+      untilResolved: false,
+      recurring: null,
+      createdBy: "alice",
+      comment: "maintenance",
+      createdAt: new Date(0).toISOString(),
+      endedAt: null,
+      origin: "api"
+    }
+    expect(decide(incident, { ...ctx, silences: [silence] }, defaultPolicy, 1_500_000)._tag).toBe("Suppress")
+    expect(decide(incident, { ...ctx, silences: [silence] }, defaultPolicy, 2_500_000)._tag).not.toBe("Suppress")
+    // Thursday 1 January 1970, 01:25 in Berlin: inside a Thursday 01:00–02:00 window there, outside a Friday one.
+    const weekly = (day: "thu" | "fri"): Silence => ({ ...silence, endsAt: null, recurring: { days: [day], start: "01:00", end: "02:00", timeZone: "Europe/Berlin" } })
+    expect(decide(incident, { ...ctx, silences: [weekly("thu")] }, defaultPolicy, 1_500_000)._tag).toBe("Suppress")
+    expect(decide(incident, { ...ctx, silences: [weekly("fri")] }, defaultPolicy, 1_500_000)._tag).not.toBe("Suppress")
     const inhibited = decide(incident, { ...ctx, openIncidents: [{ key: "NODE_UNREACHABLE:node/pve1", condition: "NODE_UNREACHABLE", target: "node/pve1" }] }, defaultPolicy, 1_500_000)
     expect(inhibited).toEqual({ _tag: "Inhibit", by: "NODE_UNREACHABLE:node/pve1" })
   })

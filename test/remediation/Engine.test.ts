@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { NoticeLog } from "../../src/remediation/NoticeLog.js"
 import { waitUntil } from "../support/Clients.js"
 import { startSmtp, startWebhook } from "../support/Receivers.js"
 import { eventually } from "../support/Eventually.js"
@@ -8,7 +7,10 @@ import { pollRounds, startSimulator, watchSeeded, watching } from "../support/Si
 import { awaitEvents, events } from "../support/Events.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
-/** Vigil watching the simulator with remediation on, fast, notifying the given receivers. */
+/**
+ * Vigil watching the simulator with remediation on, fast, notifying the given receivers. A new
+ * group waits 3 seconds: long enough for a restart to settle, so it is told in one message.
+ */
 const healing = (sim: Parameters<typeof watching>[0], env: Record<string, string>) =>
   watching(sim, {
     VIGIL_REMEDIATION: "true",
@@ -16,13 +18,16 @@ const healing = (sim: Parameters<typeof watching>[0], env: Record<string, string
     VIGIL_REMEDIATION_COOLDOWN: "0 millis",
     VIGIL_REMEDIATION_VERIFY_TIMEOUT: "5 seconds",
     VIGIL_NOTIFY_BACKOFF: "20 millis",
+    VIGIL_NOTIFY_TICK: "50 millis",
+    VIGIL_NOTIFY_GROUP_WAIT: "3 seconds",
+    VIGIL_NOTIFY_GROUP_INTERVAL: "1 second",
     ...env
   })
 
 const actions = (url: string, query = "") => Effect.map(getJson(`${url}/api/v1/actions?limit=1000${query}`), (r) => (r.body as Array<any>).reverse())
 
 describe("remediation against the PVE simulator", () => {
-  it.scopedLive("a crashed VM is restarted, the start is followed to its task and verified, and reported by webhook and email", () =>
+  it.scopedLive("a crashed VM is restarted, the start is followed to its task and verified, and told in one message by webhook and email", () =>
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const smtp = yield* startSmtp
@@ -43,15 +48,27 @@ describe("remediation against the PVE simulator", () => {
       // vigil's own start is told as such: its token's task.
       expect(started).toMatchObject({ cause: "vigil", data: { recovered: true, cause: { kind: "vigil", task: "qmstart" } } })
       const [row] = yield* eventually("the start is verified", actions(vigil.url, "&result=success"), (rows) => (rows[0]?.verificationResult ?? null) !== null)
-      expect(row).toMatchObject({ action: "start_guest", result: "success", attemptNumber: 1, autonomyLevel: 3, node: "pve1", emailSent: true })
+      expect(row).toMatchObject({ action: "start_guest", result: "success", attemptNumber: 1, autonomyLevel: 3, node: "pve1" })
       expect(row.verificationResult).toMatch(/verified/)
-      yield* waitUntil("the webhook got the action and the recovery", () => hook.received.length >= 2)
-      const notices = hook.received.map((h) => JSON.parse(h.body))
-      expect(notices.map((n) => n.kind)).toEqual(["action", "recovery"])
-      expect(notices[0].incident.key).toBe("VM_CRASHED:qemu/100")
-      yield* waitUntil("mail", () => smtp.mails.length >= 2)
+      // The crash was healed before its group was due: one message says both, resolved.
+      yield* waitUntil("the webhook got the message", () => hook.received.length >= 1)
+      yield* waitUntil("mail", () => smtp.mails.length >= 1)
+      yield* pollRounds(sim)
+      expect(hook.received).toHaveLength(1)
+      const notice = JSON.parse(hook.received[0]!.body)
+      expect(notice).toMatchObject({ kind: "alert", status: "resolved" })
+      expect(notice.incidents).toHaveLength(1)
+      expect(notice.incidents[0]).toMatchObject({ key: "VM_CRASHED:qemu/100", status: "resolved", mention: "settled" })
+      expect(notice.incidents[0].notes.map((n: any) => n.title)).toEqual(["Started VM 100 (web) on pve1"])
+      expect(smtp.mails).toHaveLength(1)
       expect(smtp.mails[0]).toMatchObject({ from: "vigil@test.lan", to: ["ops@test.lan"] })
-      expect(smtp.mails[0]!.raw).toMatch(/Subject: \[vigil\] INFO: Started VM 100 \(web\) on pve1/)
+      expect(smtp.mails[0]!.raw).toMatch(/Subject: \[vigil\] INFO: Resolved: VM 100 \(web\) on pve1/)
+      expect(smtp.mails[0]!.raw).toContain("vigil: Started VM 100 (web) on pve1")
+      // Every delivery is in the log.
+      const log = (yield* getJson(`${vigil.url}/api/v1/deliveries`)).body
+      expect(log.map((d: any) => [d.channel, d.status, d.incidents])).toEqual(
+        expect.arrayContaining([["email", "sent", ["VM_CRASHED:qemu/100"]], ["generic", "sent", ["VM_CRASHED:qemu/100"]]])
+      )
     }))
 
   it.scopedLive("a VM that keeps crashing is tried N times, then escalated exactly once", () =>
@@ -98,12 +115,13 @@ describe("remediation against the PVE simulator", () => {
       sim.setNodeOnline("pve1", false)
       yield* awaitEvents(vigil.url, "remediation.escalated")
       yield* pollRounds(sim)
+      // The escalation tells the outage at once; nothing about the guests on the node.
       expect(hook.received.map((h) => JSON.parse(h.body).kind)).toEqual(["escalation"])
-      expect(JSON.parse(hook.received[0]!.body).incident.key).toBe("NODE_UNREACHABLE:node/pve1")
+      expect(JSON.parse(hook.received[0]!.body).incidents.map((i: any) => i.key)).toEqual(["NODE_UNREACHABLE:node/pve1"])
       expect(sim.tasks.filter((t) => t.type === "qmstart")).toHaveLength(0)
       sim.setNodeOnline("pve1", true)
-      yield* waitUntil("recovery", () => hook.received.length === 2)
-      expect(JSON.parse(hook.received[1]!.body).kind).toBe("recovery")
+      yield* waitUntil("the resolve", () => hook.received.length === 2)
+      expect(JSON.parse(hook.received[1]!.body)).toMatchObject({ kind: "alert", status: "resolved", incidents: [{ key: "NODE_UNREACHABLE:node/pve1", mention: "resolved" }] })
     }))
 
   it.scopedLive("at L2 a proposal waits for a person; approving it through the API starts the guest", () =>
@@ -147,16 +165,30 @@ describe("remediation against the PVE simulator", () => {
       expect((yield* actions(vigil.url)).map((a) => a.result)).toEqual(["alerted"])
     }))
 
-  it.scopedLive("a notification that keeps failing is retried with backoff and lands in the dead-letter table", () =>
+  it.scopedLive("a notification that keeps failing is retried with backoff, dead in the delivery log, and sent again by an admin", () =>
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const hook = yield* startWebhook({ failing: true })
-      const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: `slack=${hook.url}`, VIGIL_NOTIFY_ATTEMPTS: "3" }))
+      const vigil = yield* startVigil(healing(sim, { VIGIL_NOTIFY_WEBHOOKS: `ops:generic=${hook.url}`, VIGIL_NOTIFY_ATTEMPTS: "3" }))
       yield* watchSeeded(vigil.url, sim)
       sim.crash(100)
       yield* awaitEvents(vigil.url, "remediation.succeeded")
-      const letters = yield* eventually("a dead letter", vigil.use(Effect.flatMap(NoticeLog, (log) => log.deadLetters)), (found) => found.length > 0)
-      expect(letters[0]).toMatchObject({ channel: "webhook:slack", attempts: 3 })
-      expect(hook.attempts()).toBeGreaterThanOrEqual(3)
+      const dead = yield* eventually(
+        "a dead letter",
+        Effect.map(getJson(`${vigil.url}/api/v1/deliveries?status=dead`), (r) => r.body as Array<any>),
+        (found) => found.length > 0
+      )
+      expect(dead[0]).toMatchObject({ channel: "ops", attempts: 3, status: "dead", error: expect.stringContaining("HTTP 500") })
+      expect(hook.attempts()).toBe(3)
+      hook.setFailing(false)
+      const retried = yield* Effect.promise(() =>
+        fetch(`${vigil.url}/api/v1/deliveries/${dead[0].id}/retry`, { method: "POST" }).then(async (r) => ({ status: r.status, body: await r.json() as any }))
+      )
+      expect(retried).toMatchObject({ status: 200, body: { id: dead[0].id, status: "pending" } })
+      yield* waitUntil("the retry arrives", () => hook.received.length === 1)
+      // The receiver sees the same idempotency key as the failed attempts carried.
+      expect(hook.received[0]!.headers["idempotency-key"]).toBe(dead[0].id)
+      const sent = yield* eventually("sent", Effect.map(getJson(`${vigil.url}/api/v1/deliveries`), (r) => (r.body as Array<any>).find((d) => d.id === dead[0].id)), (d) => d?.status === "sent")
+      expect(sent.attempts).toBe(4)
     }))
 })

@@ -44,18 +44,19 @@ export interface Hook {
   readonly body: string
 }
 
-/** A webhook receiver; `failing` makes it answer 500 (to exercise retries and dead letters). */
+/** A webhook receiver; `failing` makes it answer 500 (to exercise retries and dead letters) until told otherwise. */
 export const startWebhook = (options: { readonly failing?: boolean } = {}) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
       const received: Array<Hook> = []
       let attempts = 0
+      let failing = options.failing === true
       const server = Http.createServer((req, res) => {
         let body = ""
         req.on("data", (c) => (body += c))
         req.on("end", () => {
           attempts++
-          if (options.failing) {
+          if (failing) {
             res.writeHead(500).end()
             return
           }
@@ -65,7 +66,13 @@ export const startWebhook = (options: { readonly failing?: boolean } = {}) =>
       })
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()))
       const port = (server.address() as AddressInfo).port
-      return { received, url: `http://127.0.0.1:${port}/hook`, server, attempts: () => attempts }
+      return {
+        received,
+        url: `http://127.0.0.1:${port}/hook`,
+        server,
+        attempts: () => attempts,
+        setFailing: (f: boolean) => void (failing = f)
+      }
     }),
     ({ server }) => Effect.promise(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
   )

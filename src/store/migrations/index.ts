@@ -8,11 +8,13 @@ import incidents from "./0002_incidents.js"
 import remediation from "./0003_remediation.js"
 import access from "./0004_access.js"
 import deadLetters from "./0005_dead_letters.js"
+import notifications from "./0006_notifications.js"
 
 export const migrations = Migrator.fromRecord({
   "0001_events": events,
   "0002_incidents": incidents,
   "0003_remediation": remediation,
   "0004_access": access,
-  "0005_dead_letters": deadLetters
+  "0005_dead_letters": deadLetters,
+  "0006_notifications": notifications
 })
