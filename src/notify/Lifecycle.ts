@@ -155,6 +155,19 @@ export const step = (state: LifecycleState, obs: Observation, settings: Lifecycl
     }
   }
 
+  // What needs a person goes now, and is not told again in its group's message this round.
+  const toldNow = new Set<string>()
+  for (const note of urgent) {
+    const alert = byId.get(note.incidentId)!
+    if (silenced(alert)) continue
+    for (const channel of settings.route(alert)) {
+      // A note that arrives after its incident resolved tells the resolve too.
+      const as: Mention = alert.resolvedAt === null ? "firing" : working.get(alert.id)?.channels[channel]?.resolveOwed ? "resolved" : "settled"
+      messages.push({ channel, kind: note.kind === "escalation" ? "escalation" : "proposal", items: [{ alert, as, notes: [note] }] })
+      toldNow.add(`${channel}|${alert.id}`)
+    }
+  }
+
   // Grouped messages: every alert's mention on each of its channels, sent when its group is due.
   const groups = { ...state.groups }
   const live = new Set<string>()
@@ -169,7 +182,7 @@ export const step = (state: LifecycleState, obs: Observation, settings: Lifecycl
       if (alert.resolvedAt === null || told?.resolveOwed === true) live.add(group)
       const notes = t?.notes[channel] ?? []
       const as = mentionOf(alert, told, notes, muted, settings, now)
-      if (as === undefined) continue
+      if (as === undefined || toldNow.has(`${channel}|${alert.id}`)) continue
       live.add(group)
       waiting.add(alert.id)
       const entry = pending.get(group) ?? { channel, items: [] }
@@ -186,15 +199,6 @@ export const step = (state: LifecycleState, obs: Observation, settings: Lifecycl
     messages.push({ channel, kind: "alert", group, items })
   }
 
-  for (const note of urgent) {
-    const alert = byId.get(note.incidentId)!
-    if (silenced(alert)) continue
-    const as: Mention = alert.resolvedAt === null ? "firing" : "settled"
-    for (const channel of settings.route(alert)) {
-      messages.push({ channel, kind: note.kind === "escalation" ? "escalation" : "proposal", items: [{ alert, as, notes: [note] }] })
-    }
-  }
-
   const budget = applyBudget(state.budgets, messages, settings.channels, settings.budget, now)
 
   // Remember what was told (and what the budget held back, told only as a count).
@@ -202,8 +206,14 @@ export const step = (state: LifecycleState, obs: Observation, settings: Lifecycl
     const t = track(item.alert.id)
     const before = t.channels[channel]
     delete t.notes[channel]
-    const tell = (resolveOwed: boolean) =>
-      (t.channels[channel] = { group: before?.group ?? group, lastAt: now, severity: item.alert.severity, resolveOwed })
+    // Once a firing was told, its resolve stays owed until it is told, whatever else happens to the alert.
+    const tell = (sent: boolean) =>
+      (t.channels[channel] = {
+        group: before?.group ?? group,
+        lastAt: now,
+        severity: item.alert.severity,
+        resolveOwed: sent || (t.channels[channel]?.resolveOwed ?? false)
+      })
     switch (item.as) {
       case "firing":
       case "repeat":
