@@ -17,6 +17,8 @@ import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import { randomUUID } from "node:crypto"
 import { EventBus } from "../bus/EventBus.js"
 import { makeEvent } from "../domain/Event.js"
@@ -89,12 +91,21 @@ export class Alerting extends Effect.Service<Alerting>()("vigil/Alerting", {
 
     // One worker per channel: messages go out in the order decided, and a slow channel waits alone.
     const queues = new Map<string, Queue.Queue<{ readonly id: string; readonly message: Message }>>()
+    const inFlight = yield* SubscriptionRef.make(0)
     for (const channel of config.channels) {
       const queue = yield* Queue.unbounded<{ readonly id: string; readonly message: Message }>()
       queues.set(channel.name, queue)
-      yield* Queue.take(queue).pipe(Effect.flatMap(({ id, message }) => sender.attempt(id, message)), Effect.forever, Effect.forkScoped)
+      yield* Queue.take(queue).pipe(
+        Effect.flatMap(({ id, message }) => Effect.ensuring(sender.attempt(id, message), SubscriptionRef.update(inFlight, (n) => n - 1))),
+        Effect.forever,
+        Effect.forkScoped
+      )
     }
-    const enqueue = (id: string, message: Message) => Effect.sync(() => queues.get(message.channel)?.unsafeOffer({ id, message }))
+    const enqueue = (id: string, message: Message) =>
+      Effect.suspend(() => {
+        const queue = queues.get(message.channel)
+        return queue === undefined ? Effect.void : Effect.zipRight(SubscriptionRef.update(inFlight, (n) => n + 1), Queue.offer(queue, { id, message }))
+      })
 
     let leading = false
     let saved: { lifecycle: LifecycleState; notesThrough: number } = { lifecycle: emptyState, notesThrough: 0 }
@@ -221,7 +232,15 @@ export class Alerting extends Effect.Service<Alerting>()("vigil/Alerting", {
       return (yield* deliveries.byId(id))!.delivery
     })
 
-    return { test, retry, channels: config.channels } as const
+    return {
+      test,
+      retry,
+      channels: config.channels,
+      /** One round now, as the tick would run it. */
+      evaluate: round,
+      /** Waits until every message decided so far is sent or dead. */
+      idle: inFlight.changes.pipe(Stream.takeUntil((n) => n === 0), Stream.runDrain)
+    } as const
   }),
   dependencies: [Deliveries.Default, Sender.Default]
 }) {}

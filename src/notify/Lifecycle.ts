@@ -98,11 +98,12 @@ const mentionOf = (
   told: Told | undefined,
   notes: ReadonlyArray<Note>,
   muted: boolean,
+  flapping: boolean,
   settings: LifecycleSettings,
   now: number
 ): Mention | undefined => {
   if (alert.resolvedAt !== null) {
-    if (told?.resolveOwed === true) return "resolved"
+    if (told?.resolveOwed === true) return flapping ? undefined : "resolved"
     return told === undefined && notes.length > 0 && !muted && !alert.acknowledged ? "settled" : undefined
   }
   if (muted || alert.acknowledged) return undefined
@@ -141,22 +142,29 @@ export const step = (state: LifecycleState, obs: Observation, settings: Lifecycl
   const flap = flapChanges(state.flapping, obs.alerts, settings.flap, now)
   const messages: Array<Message> = []
 
+  // A key that starts flapping is told once; its owed resolves wait for the notice that it is
+  // stable again, which tells them with its final state.
+  const toldNow = new Set<string>()
+  const owedOn = (channel: string, a: Alert) => a.resolvedAt !== null && working.get(a.id)?.channels[channel]?.resolveOwed === true
   for (const change of flap.changes) {
-    if (silenced(change.latest)) continue
-    const as: Mention = change._tag === "Started" ? "flapping" : "stable"
+    const quiet = silenced(change.latest)
     for (const channel of settings.route(change.latest)) {
-      messages.push({
-        channel,
-        kind: change._tag === "Started" ? "flapping" : "stable",
-        group: groupId(channel, change.latest, settings.groupBy),
-        items: [{ alert: change.latest, as, notes: [] }],
-        openings: change.openings
-      })
+      const group = groupId(channel, change.latest, settings.groupBy)
+      if (change._tag === "Started") {
+        if (!quiet) messages.push({ channel, kind: "flapping", group, items: [{ alert: change.latest, as: "flapping", notes: [] }], openings: change.openings })
+        continue
+      }
+      const owed = obs.alerts.filter((a) => a.key === change.key && a.id !== change.latest.id && owedOn(channel, a))
+      const items: Array<Item> = [
+        ...(quiet && !owedOn(channel, change.latest) ? [] : [{ alert: change.latest, as: owedOn(channel, change.latest) ? "resolved" as const : "stable" as const, notes: [] }]),
+        ...owed.map((alert) => ({ alert, as: "resolved" as const, notes: [] }))
+      ]
+      if (items.length > 0) messages.push({ channel, kind: quiet ? "alert" : "stable", group, items, openings: change.openings })
+      for (const item of items) toldNow.add(`${channel}|${item.alert.id}`)
     }
   }
 
   // What needs a person goes now, and is not told again in its group's message this round.
-  const toldNow = new Set<string>()
   for (const note of urgent) {
     const alert = byId.get(note.incidentId)!
     if (silenced(alert)) continue
@@ -175,13 +183,14 @@ export const step = (state: LifecycleState, obs: Observation, settings: Lifecycl
   const waiting = new Set<string>()
   for (const alert of obs.alerts) {
     const t = working.get(alert.id)
-    const muted = silenced(alert) || inhibitorOf(alert, open) !== undefined || flap.flapping[alert.key] !== undefined
+    const flapping = flap.flapping[alert.key] !== undefined
+    const muted = silenced(alert) || inhibitorOf(alert, open) !== undefined || flapping
     for (const channel of settings.route(alert)) {
       const told = t?.channels[channel]
       const group = told?.group ?? groupId(channel, alert, settings.groupBy)
       if (alert.resolvedAt === null || told?.resolveOwed === true) live.add(group)
       const notes = t?.notes[channel] ?? []
-      const as = mentionOf(alert, told, notes, muted, settings, now)
+      const as = mentionOf(alert, told, notes, muted, flapping, settings, now)
       if (as === undefined || toldNow.has(`${channel}|${alert.id}`)) continue
       live.add(group)
       waiting.add(alert.id)

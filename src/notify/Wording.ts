@@ -107,7 +107,7 @@ export const wording = (message: Message, ctx: WordingContext): Wording => {
         severity: open ? first.alert.severity : "info",
         status: open ? "firing" : "resolved",
         title: `Stable again, ${open ? "firing" : "resolved"}: ${first?.alert.summary ?? ""}`,
-        lines: [`No change for ${minutes(ctx.flapWindowMs)}.`, ...(first === undefined ? [] : itemLines(first))],
+        lines: [`No change for ${minutes(ctx.flapWindowMs)}.`, ...items.flatMap(itemLines)],
         link
       }
     }
