@@ -133,6 +133,20 @@ export const isActive = (silence: Silence, now: number): boolean =>
 export const silencing = (silences: ReadonlyArray<Silence>, incident: Silenceable, now: number): Silence | undefined =>
   silences.find((s) => isActive(s, now) && matchesIncident(s.matchers, incident))
 
+/**
+ * Whether a silence "until resolved" is over: something it silenced has resolved since it
+ * started, and nothing it matches is still open. (One made ahead of an incident waits for it.)
+ */
+export const resolvedAway = (
+  silence: Silence,
+  incidents: ReadonlyArray<Silenceable & { readonly resolvedAt: number | null }>
+): boolean => {
+  const matched = incidents.filter((i) => matchesIncident(silence.matchers, i))
+  return silence.untilResolved &&
+    matched.some((i) => i.resolvedAt !== null && i.resolvedAt >= Date.parse(silence.startsAt)) &&
+    matched.every((i) => i.resolvedAt !== null)
+}
+
 /** What a client sends to create a silence. */
 export const NewSilence = Schema.Struct({
   matchers: SilenceMatchers.pipe(

@@ -24,7 +24,7 @@ import { EventBus } from "../bus/EventBus.js"
 import { makeEvent } from "../domain/Event.js"
 import { makeFilter } from "../domain/EventFilter.js"
 import type { Incident } from "../domain/Incident.js"
-import { isActive, matchesIncident } from "../domain/Silence.js"
+import { isActive, resolvedAway } from "../domain/Silence.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import { ClusterWatch } from "../monitor/Monitor.js"
 import { Leadership } from "../scale/Leadership.js"
@@ -154,13 +154,11 @@ export class Alerting extends Effect.Service<Alerting>()("vigil/Alerting", {
         )
       ])
 
-    /** Silences "until resolved" end once nothing they match is open. */
-    const endResolvedSilences = (open: ReadonlyArray<Alert>, now: number) =>
+    /** A silence "until resolved" ends once what it silenced has resolved and nothing it matches is open. */
+    const endResolvedSilences = (alerts: ReadonlyArray<Alert>, now: number) =>
       Effect.gen(function*() {
         for (const s of yield* silences.current) {
-          if (s.untilResolved && s.origin === "api" && isActive(s, now) && !open.some((a) => matchesIncident(s.matchers, a))) {
-            yield* silences.end(s.id)
-          }
+          if (s.origin === "api" && isActive(s, now) && resolvedAway(s, alerts)) yield* silences.end(s.id)
         }
       })
 
@@ -187,7 +185,7 @@ export class Alerting extends Effect.Service<Alerting>()("vigil/Alerting", {
       const alerts = [...open, ...recent.filter((i) => i.status === "resolved"), ...(yield* incidents.byIds(missing))]
         .map((i) => toAlert(i, tagsOf(snapshot, i.target)))
       const outcome = step(saved.lifecycle, { now, alerts, notes, silences: yield* silences.current }, settings)
-      yield* endResolvedSilences(alerts.filter((a) => a.resolvedAt === null), now)
+      yield* endResolvedSilences(alerts, now)
 
       const next = { lifecycle: outcome.state, notesThrough: events.at(-1)?.sequence ?? saved.notesThrough }
       const text = Schema.encodeSync(Stored)(next)

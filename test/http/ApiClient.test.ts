@@ -5,6 +5,7 @@
  * render by hand) fails here.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import { Tokens } from "../../src/access/Tokens.js"
 import { apiClient } from "../support/Api.js"
@@ -43,6 +44,20 @@ describe("the API through a client derived from its definition", () => {
       yield* eventually("the crash is an incident", api.cluster.incidents({ urlParams: { status: "open" } }), (open) => open.length > 0)
       const [incident] = yield* api.cluster.incidents({ urlParams: { status: "open" } })
       expect(incident).toMatchObject({ key: "VM_CRASHED:qemu/100", status: "open" })
+
+      // Acknowledged as the token's user, whatever the body says; silences, channels, deliveries.
+      const acked = yield* api.notify.acknowledge({ path: { id: incident!.id }, payload: { by: "someone else", comment: "on it" } })
+      expect(acked.acknowledged).toMatchObject({ by: "root", comment: "on it" })
+      expect((yield* api.notify.unacknowledge({ path: { id: incident!.id } })).acknowledged).toBeNull()
+      const silence = yield* api.notify.createSilence({
+        payload: { matchers: { node: "pve3", condition: "VM_*" }, endsAt: DateTime.unsafeMake(Date.now() + 3_600_000), comment: "maintenance" }
+      })
+      expect(silence).toMatchObject({ matchers: { node: "pve3", condition: "VM_*" }, createdBy: "root", origin: "api", endedAt: null })
+      expect((yield* api.notify.silences()).map((x) => x.id)).toEqual([silence.id])
+      expect(yield* api.notify.endSilence({ path: { id: silence.id } })).toEqual({ ended: true })
+      expect(yield* api.notify.channels()).toEqual([])
+      expect(yield* api.notify.deliveries({ urlParams: { status: "dead" } })).toEqual([])
+      expect((yield* api.notify.testChannel({ path: { name: "nowhere" } }).pipe(Effect.flip))._tag).toBe("NotFound")
 
       const beat = yield* api.heartbeats.beat({ path: { kind: "worker", id: "w1" }, payload: { status: "busy", details: { queue: 1 } } })
       expect(beat).toMatchObject({ kind: "worker", id: "w1", recovered: false })
