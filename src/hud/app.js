@@ -101,12 +101,50 @@ const Feed = ({ events, paused, setPaused }) => {
   </section>`
 }
 
-const Incidents = ({ incidents }) => html`<section>
+/** An operator's hand on an incident: take it on (no more repeats), or silence it until it resolves. */
+const act = (refresh, request) => request.then(refresh, (e) => alert(e.message))
+
+const Incidents = ({ incidents, refresh }) => html`<section>
   <h2>Incidents</h2>
-  <table id="incidents"><tr><th>status</th><th>condition</th><th>target</th><th>for</th><th>count</th></tr>
+  <table id="incidents"><tr><th>status</th><th>condition</th><th>target</th><th>for</th><th>count</th><th></th></tr>
     ${incidents.map((i) => html`<tr data-key=${i.key} class=${i.status}>
       <td class=${`sev ${i.status === "open" ? i.severity : "debug"}`}>${i.status}</td><td>${i.condition}</td><td>${i.target}</td>
       <td>${i.status === "open" ? since(i.openedAt) : `${i.durationSeconds}s`}</td><td>${i.count}</td>
+      <td class="row-actions">${i.status !== "open" ? null : i.acknowledged
+        ? html`<span class="acked" title=${i.acknowledged.comment ?? ""}>acked by ${i.acknowledged.by}</span>
+            <button class="unack" onClick=${() => act(refresh, api(`/api/v1/incidents/${i.id}/ack`, { method: "DELETE" }))}>unack</button>`
+        : html`<button class="ack" onClick=${() => act(refresh, api(`/api/v1/incidents/${i.id}/ack`, { method: "POST", body: JSON.stringify({ by: "hud" }) }))}>ack</button>`}
+        ${i.status === "open" ? html`<button class="silence" onClick=${() => act(refresh, api("/api/v1/silences", {
+          method: "POST",
+          body: JSON.stringify({ matchers: { condition: i.condition, target: i.target }, untilResolved: true, createdBy: "hud", comment: `silenced from the HUD: ${i.summary}` })
+        }))}>silence</button>` : null}</td>
+    </tr>`)}
+  </table>
+</section>`
+
+const matcherText = (m) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join(" ")
+const until = (s) => s.recurring ? `${s.recurring.days.join(",")} ${s.recurring.start}–${s.recurring.end} ${s.recurring.timeZone}`
+  : s.untilResolved ? "until resolved" : s.endsAt ? `until ${s.endsAt.slice(0, 16).replace("T", " ")}` : ""
+
+const Silences = ({ silences, refresh }) => html`<section>
+  <h2>Silences</h2>
+  <table id="silences"><tr><th>matches</th><th>when</th><th>by</th><th>why</th><th></th></tr>
+    ${silences.every((s) => s.endedAt !== null) ? html`<tr><td colspan="5" class="dim">nothing silenced</td></tr>` : null}
+    ${silences.filter((s) => s.endedAt === null).map((s) => html`<tr data-silence=${s.id}>
+      <td>${matcherText(s.matchers)}</td><td class="dim">${until(s)}</td><td>${s.createdBy}</td><td class="dim">${s.comment}</td>
+      <td>${s.origin === "api" ? html`<button class="end" onClick=${() => act(refresh, api(`/api/v1/silences/${s.id}`, { method: "DELETE" }))}>end</button>` : null}</td>
+    </tr>`)}
+  </table>
+</section>`
+
+const Deliveries = ({ deliveries, refresh }) => html`<section>
+  <h2>Notifications sent</h2>
+  <table id="deliveries"><tr><th>time</th><th>channel</th><th>what</th><th>status</th><th></th></tr>
+    ${deliveries.length === 0 ? html`<tr><td colspan="5" class="dim">none yet</td></tr>` : null}
+    ${deliveries.map((d) => html`<tr data-delivery=${d.id} class=${`delivery ${d.status}`}>
+      <td class="dim">${time(d.createdAt)}</td><td>${d.channel}</td><td title=${d.incidents.join(", ")}>${d.title}</td>
+      <td class="status" title=${d.error ?? ""}>${d.status}${d.attempts > 1 ? ` (${d.attempts} tries)` : ""}${d.status === "dead" && d.error ? `: ${d.error}` : ""}</td>
+      <td>${d.status === "dead" ? html`<button class="retry" onClick=${() => act(refresh, api(`/api/v1/deliveries/${d.id}/retry`, { method: "POST" }))}>retry</button>` : null}</td>
     </tr>`)}
   </table>
 </section>`
@@ -145,6 +183,8 @@ const App = () => {
   const [actions, setActions] = useState([])
   const [proposals, setProposals] = useState([])
   const [producers, setProducers] = useState([])
+  const [silences, setSilences] = useState([])
+  const [deliveries, setDeliveries] = useState([])
   const [connection, setConnection] = useState("offline")
   const [lastHub, setLastHub] = useState(0)
   const [paused, setPaused] = useState(false)
@@ -159,6 +199,8 @@ const App = () => {
     api("/api/v1/actions?limit=30").then(setActions, () => {})
     api("/api/v1/proposals?status=pending").then(setProposals, () => {})
     api("/api/v1/heartbeats").then(setProducers, () => {})
+    api("/api/v1/silences").then(setSilences, () => {})
+    api("/api/v1/deliveries?limit=30").then(setDeliveries, () => {})
   }
 
   useEffect(() => {
@@ -222,8 +264,10 @@ const App = () => {
       <div class="wide"><${Cluster} cluster=${cluster} /></div>
       <${Feed} events=${events} paused=${paused} setPaused=${setPaused} />
       <div>
-        <${Incidents} incidents=${incidents} />
+        <${Incidents} incidents=${incidents} refresh=${refresh} />
+        <${Silences} silences=${silences} refresh=${refresh} />
         <${Remediation} actions=${actions} proposals=${proposals} refresh=${refresh} />
+        <${Deliveries} deliveries=${deliveries} refresh=${refresh} />
         <${Producers} producers=${producers} />
       </div>
     </main>`

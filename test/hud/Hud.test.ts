@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Path from "node:path"
 import { launchBrowser } from "../support/Browser.js"
+import { startWebhook } from "../support/Receivers.js"
 import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { cloudEvent, postEvents, startVigil, tempDir } from "../support/Vigil.js"
 
@@ -89,4 +90,53 @@ describe("the HUD in a real browser", () => {
       expect(after).toEqual(stored.map((e) => e.sequence))
       expect(errors).toEqual([])
     }), 120_000)
+})
+
+describe("the HUD's hand on notifications", () => {
+  it.scopedLive("acknowledges and silences from an incident row, lists silences, and shows a failed delivery in red until it is retried", () =>
+    Effect.gen(function*() {
+      const hook = yield* startWebhook({ failing: true })
+      const vigil = yield* startVigil({
+        VIGIL_HEARTBEAT_TTL: "300 millis",
+        VIGIL_NOTIFY_WEBHOOKS: hook.url,
+        VIGIL_NOTIFY_ATTEMPTS: "1",
+        VIGIL_NOTIFY_TICK: "50 millis",
+        VIGIL_NOTIFY_GROUP_WAIT: "100 millis",
+        VIGIL_NOTIFY_GROUP_BY: "target"
+      })
+      const beat = (id: string) =>
+        Effect.promise(() => fetch(`${vigil.url}/api/v1/heartbeats/agent/${id}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }))
+      yield* beat("a1")
+      const browser = yield* launchBrowser
+      const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1400, height: 1000 } }))
+      const errors: Array<string> = []
+      page.on("pageerror", (e) => errors.push(String(e)))
+      yield* Effect.promise(() => page.goto(vigil.url))
+      const row = (key: string) => page.locator(`#incidents tr[data-key="${key}"]`)
+      yield* until("a1's incident", async () => (await row("AGENT_LOST:agent/a1").count()) === 1)
+
+      // Its notice failed (the receiver answers 500): red in the delivery log.
+      const dead = page.locator("#deliveries tr.delivery.dead")
+      yield* until("the dead delivery", async () => (await dead.count()) === 1)
+      expect(yield* Effect.promise(() => dead.locator(".status").evaluate((el) => getComputedStyle(el).color))).toBe("rgb(248, 81, 73)")
+      expect(yield* Effect.promise(() => dead.locator(".status").textContent())).toContain("HTTP 500")
+
+      // Acknowledge: stored as the HUD's, shown on the row.
+      yield* Effect.promise(() => row("AGENT_LOST:agent/a1").locator("button.ack").click())
+      yield* until("acked on the row", async () => (await row("AGENT_LOST:agent/a1").locator(".acked").textContent()) === "acked by hud")
+      const [incident] = yield* Effect.promise(() => fetch(`${vigil.url}/api/v1/incidents?status=open`).then((r) => r.json() as Promise<Array<any>>))
+      expect(incident.acknowledged).toMatchObject({ by: "hud" })
+
+      // Silence until resolved: listed in the panel, with who and why.
+      yield* Effect.promise(() => row("AGENT_LOST:agent/a1").locator("button.silence").click())
+      yield* until("the silence in the panel", async () => (await page.locator("#silences tr[data-silence]").count()) === 1)
+      expect(yield* Effect.promise(() => page.locator("#silences tr[data-silence]").textContent())).toContain("target=agent/a1")
+
+      // The receiver works again: an admin's retry sends the dead letter.
+      hook.setFailing(false)
+      yield* Effect.promise(() => dead.locator("button.retry").click())
+      yield* until("the retry arrives", async () => hook.received.length === 1)
+      yield* until("sent, in green", async () => (await page.locator("#deliveries tr.delivery.sent").count()) === 1)
+      expect(errors).toEqual([])
+    }), 60_000)
 })
