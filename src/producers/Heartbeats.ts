@@ -81,7 +81,7 @@ export class Heartbeats extends Effect.Service<Heartbeats>()("vigil/Heartbeats",
 
     const transition = (p: Producer, lost: boolean, now: number) => {
       const summary = lost
-        ? `${p.kind} ${p.id} sent no heartbeat for ${Math.round((now - p.lastBeatAt) / 1000)} s (TTL ${Math.round(ttlOf(p.kind) / 1000)} s)`
+        ? `${p.kind} ${p.id} sent no heartbeat for ${Duration.format(Duration.seconds(Math.round((now - p.lastBeatAt) / 1000)))} (TTL ${Duration.format(Duration.millis(ttlOf(p.kind)))})`
         : `${p.kind} ${p.id} is beating again`
       const op: IncidentOp = lost
         ? { _tag: "Open", key: incidentKey(p.kind, p.id), condition: "AGENT_LOST", target: key(p.kind, p.id), node: undefined, severity: "warning", summary }

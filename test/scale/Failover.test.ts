@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as Path from "node:path"
 import { assertStrictlyIncreasing, openSse, waitUntil } from "../support/Clients.js"
 import { freshDatabase } from "../support/Postgres.js"
+import { startWebhook } from "../support/Receivers.js"
 import { eventually } from "../support/Eventually.js"
 import { pollRounds, startSimulator, watching } from "../support/Simulator.js"
 import { awaitEvents, events } from "../support/Events.js"
@@ -48,15 +49,20 @@ const leaderOf = (instances: ReadonlyArray<Instance>) =>
   })
 
 describe("three vigil processes on one PostgreSQL database", () => {
-  it.scopedLive("one leader polls and remediates; killing it moves both to another instance with no duplicate incident or action", () =>
+  it.scopedLive("one leader polls, remediates and notifies; killing it moves all three to another instance with no duplicate incident, action or message", () =>
     Effect.gen(function*() {
       const db = yield* freshDatabase
       const sim = yield* startSimulator()
+      const hook = yield* startWebhook()
       const env = {
         ...watching(sim, {
           VIGIL_REMEDIATION: "true",
           VIGIL_REMEDIATION_INTERVAL: "300 millis",
-          VIGIL_REMEDIATION_COOLDOWN: "0 millis"
+          VIGIL_REMEDIATION_COOLDOWN: "0 millis",
+          VIGIL_NOTIFY_WEBHOOKS: hook.url,
+          VIGIL_NOTIFY_TICK: "100 millis",
+          VIGIL_NOTIFY_GROUP_WAIT: "2 seconds",
+          VIGIL_NOTIFY_GROUP_INTERVAL: "500 millis"
         }),
         VIGIL_DATABASE_URL: db.url,
         VIGIL_LEADER_RETRY: "500 millis",
@@ -105,6 +111,16 @@ describe("three vigil processes on one PostgreSQL database", () => {
       expect(sim.tasks.filter((t) => t.type === "qmstart").map((t) => t.id)).toEqual(["100", "101"])
       const started = yield* events(next[0]!.url, "vm.started")
       expect(started.map((e) => e.subject)).toEqual(["qemu/100", "qemu/101"])
+
+      // Each crash was told once, by whichever instance led when its group was due (the new
+      // leader carries on from the state the old one committed): healed before then, so told as
+      // settled, once, and no message twice.
+      const mentions = () => hook.received.flatMap((h) => JSON.parse(h.body).incidents.map((i: any) => `${i.key} ${i.mention}`)).sort()
+      yield* waitUntil("both crashes told", () => mentions().length >= 2)
+      yield* pollRounds(sim)
+      expect(mentions()).toEqual(["VM_CRASHED:qemu/100 settled", "VM_CRASHED:qemu/101 settled"])
+      const keys = hook.received.map((h) => JSON.parse(h.body).idempotencyKey)
+      expect(new Set(keys).size).toBe(keys.length)
 
       // A client of the dead leader resumes on another instance and misses nothing.
       const deadClient = clients[instances.indexOf(leader)]!
