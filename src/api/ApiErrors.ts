@@ -39,3 +39,17 @@ export class TooManyStreams extends Schema.TaggedError<TooManyStreams>()(
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 429 })
 ) {}
+
+/** What the path names does not exist; the message says what was looked for. */
+export class NotFound extends Schema.TaggedError<NotFound>()(
+  "NotFound",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
+/** It exists, but is not in a state that allows this; the message says which. */
+export class Conflict extends Schema.TaggedError<Conflict>()(
+  "Conflict",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}

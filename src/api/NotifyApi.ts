@@ -4,25 +4,12 @@
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as Schema from "effect/Schema"
 import { ChannelInfo, Delivery, DeliveryStatus } from "../domain/Delivery.js"
 import { Incident } from "../domain/Incident.js"
 import { NewSilence, Silence } from "../domain/Silence.js"
-import { ServiceUnavailable } from "./ApiErrors.js"
+import { Conflict, NotFound, ServiceUnavailable } from "./ApiErrors.js"
 import { RequireAdmin, RequireRead } from "./Security.js"
-
-export class NotFound extends Schema.TaggedError<NotFound>()(
-  "NotFound",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 404 })
-) {}
-
-export class Conflict extends Schema.TaggedError<Conflict>()(
-  "Conflict",
-  { message: Schema.String },
-  HttpApiSchema.annotations({ status: 409 })
-) {}
 
 const Id = Schema.Struct({ id: Schema.String })
 
