@@ -43,8 +43,10 @@ export const formatLine = (e: ReceivedEvent, color: boolean): string => {
   return line.replace(/\s+$/, "")
 }
 
-export const tail = (options: TailOptions) =>
-  subscribe({
+export const tail = (options: TailOptions) => {
+  // Said once per outage, not at every retry, and once more when the stream is back.
+  let unreachable = false
+  return subscribe({
     url: options.url,
     token: options.token,
     after: options.since,
@@ -55,12 +57,22 @@ export const tail = (options: TailOptions) =>
       if (name === "lagged" || name === "shutdown" || name === "gap") {
         process.stderr.write(`-- ${name}: ${JSON.stringify(data)} (resuming)\n`)
       }
+    },
+    onDisconnect: (reason) => {
+      if (unreachable) return
+      unreachable = true
+      process.stderr.write(`-- cannot reach ${options.url} (${reason}); retrying every second\n`)
+    },
+    onConnect: () => {
+      if (unreachable) process.stderr.write(`-- connected to ${options.url}\n`)
+      unreachable = false
     }
   }).pipe(
     Stream.runForEach((e) =>
       Effect.sync(() => process.stdout.write((options.json ? JSON.stringify(e) : formatLine(e, options.color)) + "\n"))
     )
   )
+}
 
 const usage = `usage: vigil tail [--url URL] [--type vm.*] [--severity warning] [--node pve1] [--source S]
                   [--since SEQUENCE] [--json] [--no-color] [--token TOKEN]

@@ -27,6 +27,10 @@ export interface ConsumerOptions {
   readonly reconnectDelay?: Duration.DurationInput | undefined
   /** Called with each named frame (heartbeat, gap, lagged, shutdown), if given. */
   readonly onSignal?: ((name: string, data: unknown) => void) | undefined
+  /** Called when a connection attempt fails or a connection drops, with why, before the retry. */
+  readonly onDisconnect?: ((reason: string) => void) | undefined
+  /** Called each time the stream is (re)established. */
+  readonly onConnect?: (() => void) | undefined
 }
 
 /** A received CloudEvent; `sequence` is always present on what vigil sends. */
@@ -59,6 +63,7 @@ export const subscribe = (options: ConsumerOptions): Stream.Stream<ReceivedEvent
     if (options.token !== undefined) request = HttpClientRequest.bearerToken(request, options.token)
     const response = yield* client.execute(request)
     if (response.status !== 200) return yield* new StreamRefused({ status: response.status })
+    options.onConnect?.()
     // The parser, not Sse.makeChannel: the channel treats the server's `retry:` advice as "stop
     // and restart after the delay", and this helper does its own reconnecting.
     const frames: Array<Sse.Event> = []
@@ -87,8 +92,23 @@ export const subscribe = (options: ConsumerOptions): Stream.Stream<ReceivedEvent
 
   // Each round connects from the latest sequence; when it ends or fails, wait and go again.
   return Stream.unwrapScoped(connect).pipe(
-    Stream.catchAll(() => Stream.empty),
+    Stream.catchAll((error) => {
+      options.onDisconnect?.(reasonOf(error))
+      return Stream.empty
+    }),
     Stream.concat(Stream.fromEffect(Effect.sleep(delay)).pipe(Stream.drain)),
     Stream.forever
   )
+}
+
+/** Why a round ended, in a few words: the refusal's status, or the network's own error code. */
+const reasonOf = (error: unknown): string => {
+  if (error instanceof StreamRefused) return error.message
+  let cause: unknown = error
+  for (let depth = 0; depth < 4 && typeof cause === "object" && cause !== null; depth++) {
+    const code = (cause as { code?: unknown }).code
+    if (typeof code === "string") return code
+    cause = (cause as { cause?: unknown }).cause
+  }
+  return error instanceof Error ? error.message : String(error)
 }

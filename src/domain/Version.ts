@@ -1,4 +1,4 @@
-/** The running version, read from package.json so there is one place to bump it. */
-import { createRequire } from "node:module"
+/** The running version, from package.json so there is one place to bump it (the build inlines it). */
+import pkg from "../../package.json" with { type: "json" }
 
-export const version: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version
+export const version: string = pkg.version

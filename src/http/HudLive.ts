@@ -5,11 +5,15 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import * as Path from "node:path"
 
-const here = (file: string) => new URL(`../hud/${file}`, import.meta.url)
+// The HUD's files are in src/hud beside this module's folder when run from the sources, and in
+// dist/hud when run from the build (where this code is in dist/ or one of its chunks/).
+const hudDir = [new URL("../hud/", import.meta.url), new URL("./hud/", import.meta.url)].find((dir) => existsSync(new URL("index.html", dir)))
+  ?? new URL("../hud/", import.meta.url)
+const here = (file: string) => new URL(file, hudDir)
 // htm ships Preact, its hooks and htm as one browser module; its "exports" map does not resolve it
 // for Node, so it is found next to the package's main file.
 const vendor = Path.join(Path.dirname(createRequire(import.meta.url).resolve("htm")), "..", "preact", "standalone.module.js")

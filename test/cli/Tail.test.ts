@@ -1,10 +1,21 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
+import { type AddressInfo, createServer } from "node:net"
 import * as Path from "node:path"
 import { formatLine, parseTailArgs } from "../../src/cli/Tail.js"
 import { waitUntil } from "../support/Clients.js"
 import { postEvents, startVigil, tempDir } from "../support/Vigil.js"
+
+/** A port nothing listens on: taken from the system, then released. */
+const freePort = Effect.promise(() =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+)
 
 const bin = Path.join(import.meta.dirname, "..", "..", "bin", "vigil.mjs")
 
@@ -14,14 +25,19 @@ const runTail = (args: ReadonlyArray<string>) =>
     Effect.sync(() => {
       const child = spawn(process.execPath, [bin, "tail", ...args], { env: { ...process.env, NO_COLOR: "1" } })
       const lines: Array<string> = []
-      let pending = ""
-      child.stdout.on("data", (chunk) => {
-        pending += chunk
-        const parts = pending.split("\n")
-        pending = parts.pop()!
-        lines.push(...parts)
-      })
-      return { child, lines }
+      const notes: Array<string> = []
+      const collect = (into: Array<string>) => {
+        let pending = ""
+        return (chunk: Buffer) => {
+          pending += chunk
+          const parts = pending.split("\n")
+          pending = parts.pop()!
+          into.push(...parts)
+        }
+      }
+      child.stdout.on("data", collect(lines))
+      child.stderr.on("data", collect(notes))
+      return { child, lines, notes }
     }),
     ({ child }) => Effect.sync(() => child.kill())
   )
@@ -42,6 +58,19 @@ describe("vigil tail", () => {
       yield* waitUntil("the last line", () => tail.lines.some((l) => JSON.parse(l).id === "t5"), 30_000)
       const parsed = tail.lines.map((l) => JSON.parse(l))
       expect(parsed.map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4, 5])
+    }))
+
+  it.scopedLive("says once that it cannot reach the server and is retrying, and when it is connected", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const url = `http://127.0.0.1:${port}`
+      const tail = yield* runTail(["--url", url, "--json", "--since", "0"])
+      yield* waitUntil("the unreachable note", () => tail.notes.length > 0, 30_000)
+      expect(tail.notes[0]).toBe(`-- cannot reach ${url} (ECONNREFUSED); retrying every second`)
+      yield* startVigil({ VIGIL_PORT: String(port) }, yield* tempDir)
+      yield* waitUntil("the connected note", () => tail.notes.includes(`-- connected to ${url}`), 30_000)
+      // One note for the whole outage, however many retries it took.
+      expect(tail.notes.filter((n) => n.startsWith("-- cannot reach"))).toHaveLength(1)
     }))
 
   it("formats a line with time, sequence, severity, type, subject and summary", () => {

@@ -17,12 +17,12 @@ interface Instance {
   readonly url: string
 }
 
-/** Runs vigil as its own process (as `npm start` does), and waits until it listens. */
+/** Runs vigil as its own process from the build (as `npm start` does), and waits until it listens. */
 const spawnVigil = (env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.promise(() =>
       new Promise<Instance>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+        const child = spawn(process.execPath, ["dist/main.js"], {
           cwd: root,
           env: { ...process.env, VIGIL_PORT: "0", ...env },
           stdio: ["ignore", "pipe", "pipe"]
