@@ -5,6 +5,7 @@
  */
 import type { SimCluster } from "./Cluster.js"
 import { failNode, setNodeOnline } from "./Nodes.js"
+import type { Acl } from "./Permissions.js"
 
 export interface ControlAnswer {
   readonly status: number
@@ -21,6 +22,11 @@ export const control = (cluster: SimCluster, method: string, path: string, body:
   let m: RegExpMatchArray | null
   if (method === "GET" && path === "/_sim/state") return done({ ...cluster.state, tasks: cluster.tasks })
   if (method !== "POST") return undefined
+  if (path === "/_sim/permissions") {
+    // The token's ACL, path → privilege → propagate (1/0), as `pveum acl modify` would leave it.
+    cluster.state.acl = body as Acl
+    return done()
+  }
   if (path === "/_sim/reset") {
     cluster.reset()
     return done()

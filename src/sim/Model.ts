@@ -2,6 +2,7 @@
  * The simulated cluster's state: nodes, guests, storage, HA resources, as plain data, and the
  * default three-node cluster. Times are epoch milliseconds from the simulator's clock.
  */
+import type { Acl } from "./Permissions.js"
 
 export interface SimNode {
   name: string
@@ -69,6 +70,8 @@ export interface SimState {
   storage: Array<SimStorage>
   /** Forced quorum (a scripted loss); undefined: a majority of nodes online. */
   quorumOverride?: boolean | undefined
+  /** What the API token may do; undefined: everything, as a root@pam token. */
+  acl?: Acl | undefined
 }
 
 const GiB = 1024 ** 3
