@@ -23,7 +23,7 @@ import * as Https from "node:https"
 import type { Duplex } from "node:stream"
 import type { TLSSocket } from "node:tls"
 import { SourceError } from "./ClusterSource.js"
-import { ClusterStatusItem, Envelope, HaStatusItem, NodeStatusDetail, Resource, Task, TaskStatus } from "./PveSchema.js"
+import { ClusterStatusItem, Envelope, HaStatusItem, NodeStatusDetail, Permissions, Resource, Task, TaskStatus, Version } from "./PveSchema.js"
 import type { ProxmoxConfig } from "./SourceConfig.js"
 
 const normalizeFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, "").toUpperCase()
@@ -122,6 +122,8 @@ export class ProxmoxApi extends Effect.Service<ProxmoxApi>()("vigil/ProxmoxApi",
                 try {
                   body = JSON.parse(text)
                 } catch {
+                  // An error status says more than its body (pveproxy's 595 has none).
+                  if (response.status >= 300) return Effect.fail(fail(describe(path, response.status, {})))
                   return Effect.fail(fail(`invalid JSON from ${path} (HTTP ${response.status}): ${text.slice(0, 80)}`))
                 }
                 if (response.status >= 300) return Effect.fail(fail(describe(path, response.status, body)))
@@ -167,6 +169,9 @@ export class ProxmoxApi extends Effect.Service<ProxmoxApi>()("vigil/ProxmoxApi",
             Schema.Array(Task)
           ),
         haStatus: get("/cluster/ha/status/current", Schema.Array(HaStatusItem)),
+        version: get("/version", Version),
+        /** The token's effective privileges on the top-level paths and every path an ACL names. */
+        permissions: get("/access/permissions", Permissions),
         startGuest: (node: string, kind: "qemu" | "lxc", vmid: number) =>
           call(HttpClientRequest.post(`/nodes/${encodeURIComponent(node)}/${kind}/${vmid}/status/start`), Schema.String),
         taskStatus: (node: string, upid: string) =>

@@ -88,6 +88,12 @@ export const TaskStatus = Schema.Struct({
 export type TaskStatus = typeof TaskStatus.Type
 
 /** PVE's envelope: `data` is null when the call failed, with `errors` saying why. */
+/** `/version`: the release a node runs. */
+export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String) })
+
+/** `/access/permissions`: path → privilege → whether it propagates (1/0). */
+export const Permissions = Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: LooseNumber }) })
+
 export const Envelope = <A, I>(data: Schema.Schema<A, I>) =>
   Schema.Struct({ data: Schema.NullOr(data), errors: Schema.optional(Schema.Unknown), message: Schema.optional(Schema.String) })
 

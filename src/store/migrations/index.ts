@@ -10,11 +10,16 @@ import access from "./0004_access.js"
 import deadLetters from "./0005_dead_letters.js"
 import notifications from "./0006_notifications.js"
 
-export const migrations = Migrator.fromRecord({
+const all = {
   "0001_events": events,
   "0002_incidents": incidents,
   "0003_remediation": remediation,
   "0004_access": access,
   "0005_dead_letters": deadLetters,
   "0006_notifications": notifications
-})
+}
+
+export const migrations = Migrator.fromRecord(all)
+
+/** The newest migration this build knows, by number. */
+export const latestMigration = Math.max(...Object.keys(all).map((name) => Number(name.slice(0, 4))))
