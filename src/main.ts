@@ -12,6 +12,7 @@ import { StreamGuard } from "./access/StreamGuard.js"
 import { Tokens } from "./access/Tokens.js"
 import { BackboneLive } from "./bus/Backbone.js"
 import { HttpLive } from "./http/HttpLive.js"
+import { LoggingLive } from "./Logging.js"
 import { Lifecycle } from "./http/Lifecycle.js"
 import { NodeServer } from "./http/NodeServer.js"
 import { ServerConfig } from "./http/ServerConfig.js"
@@ -84,7 +85,8 @@ const survive = (what: string) => (error: unknown) => {
 export const runServer = () => {
   process.on("uncaughtException", survive("an exception"))
   process.on("unhandledRejection", survive("a rejected promise"))
-  NodeRuntime.runMain(Layer.launch(VigilLive))
+  // The logger is LoggingLive's, not the one runMain would add.
+  NodeRuntime.runMain(Layer.launch(VigilLive).pipe(Effect.provide(LoggingLive)), { disablePrettyLogger: true })
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runServer()

@@ -8,7 +8,7 @@ import { RequireRead } from "./Security.js"
 import { Cause } from "../domain/Cause.js"
 import { ClusterNode, Guest, PortConflict, ServiceCheck, StoragePool } from "../domain/Snapshot.js"
 import { Incident } from "../domain/Incident.js"
-import { ServiceUnavailable } from "./ApiErrors.js"
+import { NotFound, ServiceUnavailable } from "./ApiErrors.js"
 
 const Usage = Schema.Struct({
   cpu: Schema.NullOr(Schema.Number),
@@ -70,6 +70,7 @@ export class ClusterApi extends HttpApiGroup.make("cluster")
     HttpApiEndpoint.get("cluster", "/api/v1/cluster")
       .middleware(RequireRead)
       .addSuccess(ClusterView)
+      .addError(NotFound)
       .addError(ServiceUnavailable)
   )
   .add(

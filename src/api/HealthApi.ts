@@ -12,7 +12,10 @@ export const Health = Schema.Struct({
   store: Schema.Struct({ reachable: Schema.Boolean, dialect: Schema.String }),
   subscribers: Schema.Int,
   instance: Schema.String,
-  leader: Schema.Boolean.annotations({ description: "Whether this instance polls the cluster and remediates" })
+  leader: Schema.Boolean.annotations({ description: "Whether this instance polls the cluster and remediates" }),
+  source: Schema.Literal("localhost", "proxmox", "none").annotations({
+    description: "What is watched (VIGIL_SOURCE): with none, /api/v1/cluster answers 404"
+  })
 }).annotations({ identifier: "Health" })
 
 export class HealthApi extends HttpApiGroup.make("health")

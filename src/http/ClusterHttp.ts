@@ -10,7 +10,7 @@ import { Incidents } from "../store/Incidents.js"
 import { ClusterWatch } from "../monitor/Monitor.js"
 import { percent } from "../monitor/Thresholds.js"
 import { VigilApi } from "../api/Api.js"
-import { ServiceUnavailable, storeUnavailable } from "../api/ApiErrors.js"
+import { NotFound, ServiceUnavailable, storeUnavailable } from "../api/ApiErrors.js"
 
 /** A percentage for display: one decimal, null when not measured. */
 const shown = (used: number | undefined, total: number | undefined) => {
@@ -29,7 +29,7 @@ export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) 
       .handle("cluster", () =>
         Effect.gen(function*() {
           if (Option.isNone(monitor)) {
-            return yield* new ServiceUnavailable({ message: "no cluster is watched (VIGIL_SOURCE=none)" })
+            return yield* new NotFound({ message: "no cluster is watched (VIGIL_SOURCE=none)" })
           }
           const m = monitor.value
           const health = yield* m.sourceHealth

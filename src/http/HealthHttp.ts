@@ -7,6 +7,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { Hub } from "../bus/Hub.js"
 import { Leadership } from "../scale/Leadership.js"
+import { SourceConfig } from "../sources/SourceConfig.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { version } from "../domain/Version.js"
 import { VigilApi } from "../api/Api.js"
@@ -19,6 +20,7 @@ export const HealthHttp = HttpApiBuilder.group(VigilApi, "health", (handlers) =>
     const sql = yield* SqlClient.SqlClient
     const dialect = sql.onDialectOrElse({ pg: () => "postgresql", orElse: () => "sqlite" })
     const startedAt = yield* Clock.currentTimeMillis
+    const { source } = yield* SourceConfig
 
     return handlers.handle("health", () =>
       Effect.gen(function*() {
@@ -34,7 +36,8 @@ export const HealthHttp = HttpApiBuilder.group(VigilApi, "health", (handlers) =>
           store: { reachable, dialect },
           subscribers: hub.size(),
           instance: leadership.instance,
-          leader: yield* leadership.isLeader
+          leader: yield* leadership.isLeader,
+          source
         }
       }))
   }))

@@ -1,7 +1,8 @@
 /**
  * Start-up and shutdown of the running service.
  *
- * At start: a `system.online` event (persisted, then broadcast). At shutdown, before the HTTP
+ * At start: a `system.online` event (persisted, then broadcast) and the setup logged in one
+ * block (StartupSummary). At shutdown, before the HTTP
  * server's own finalizer would wait forever on open streams: stop accepting connections, record
  * `system.offline`, end every stream with its final frame, give clients a moment to read it, then
  * close what is left. The layers below (writer flush, store close) run after this.
@@ -11,13 +12,20 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
+import { hostname } from "node:os"
 import { AccessConfig } from "../access/AccessConfig.js"
 import { EventBus } from "../bus/EventBus.js"
 import { Hub } from "../bus/Hub.js"
 import { makeEvent } from "../domain/Event.js"
-import { NodeServer } from "./NodeServer.js"
 import { version } from "../domain/Version.js"
+import { WatchConfig } from "../monitor/WatchConfig.js"
+import { NotifyConfig } from "../notify/NotifyConfig.js"
+import { RemediationConfig } from "../remediation/RemediationConfig.js"
+import { SourceConfig } from "../sources/SourceConfig.js"
+import { StoreConfig } from "../store/StoreConfig.js"
+import { NodeServer } from "./NodeServer.js"
 import { ServerConfig } from "./ServerConfig.js"
+import { startupSummary } from "./StartupSummary.js"
 
 export const Lifecycle = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -29,7 +37,18 @@ export const Lifecycle = Layer.scopedDiscard(
     const listening = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : address.path
 
     yield* bus.publishOne(makeEvent({ type: "system.online", data: { version, address: listening, pid: process.pid } }))
-    yield* Effect.logInfo(`vigil ${version} listening on ${listening}`)
+    const [first, ...rest] = startupSummary({
+      version,
+      address: listening,
+      hostname: hostname(),
+      auth: (yield* AccessConfig).auth,
+      source: yield* SourceConfig,
+      watch: yield* WatchConfig,
+      store: yield* StoreConfig,
+      remediation: yield* RemediationConfig,
+      notify: yield* NotifyConfig
+    })
+    yield* Effect.logInfo(first, ...rest)
     if (!(yield* AccessConfig).auth) {
       yield* Effect.logWarning("authentication is OFF (loopback only): anyone on this machine can read and write; set VIGIL_AUTH=on to require tokens")
     }

@@ -25,7 +25,8 @@ const Bar = ({ value }) =>
     ? null
     : html`<div class="bar"><span class=${value > 95 ? "full" : value > 85 ? "high" : ""} style=${`width:${Math.min(100, value)}%`}></span></div>`
 
-const Cluster = ({ cluster }) => {
+const Cluster = ({ cluster, watching }) => {
+  if (watching === "none") return html`<section><h2>Cluster</h2><div class="dim" id="no-cluster">no cluster is watched (VIGIL_SOURCE=none): events come from producers only</div></section>`
   if (!cluster) return html`<section><h2>Cluster</h2><div class="dim">no snapshot yet</div></section>`
   const s = cluster.summary
   return html`<section>
@@ -179,6 +180,9 @@ const Producers = ({ producers }) => html`<section>
 const App = () => {
   const [events, setEvents] = useState([])
   const [cluster, setCluster] = useState(null)
+  // What is watched, from /api/v1/health: with none there is no cluster view to ask for.
+  const [watching, setWatching] = useState(undefined)
+  const watchingRef = useRef(undefined)
   const [incidents, setIncidents] = useState([])
   const [actions, setActions] = useState([])
   const [proposals, setProposals] = useState([])
@@ -194,7 +198,7 @@ const App = () => {
   pausedRef.current = paused
 
   const refresh = () => {
-    api("/api/v1/cluster").then(setCluster, () => {})
+    if (watchingRef.current !== undefined && watchingRef.current !== "none") api("/api/v1/cluster").then(setCluster, () => {})
     api("/api/v1/incidents?limit=50").then(setIncidents, () => {})
     api("/api/v1/actions?limit=30").then(setActions, () => {})
     api("/api/v1/proposals?status=pending").then(setProposals, () => {})
@@ -244,7 +248,14 @@ const App = () => {
       lastSeq.current = recent.length ? recent[0].sequence : 0
       connect()
     }, () => { setConnection("offline"); setTimeout(() => location.reload(), 3000) })
-    refresh()
+    api("/api/v1/health").then((h) => {
+      watchingRef.current = h.source
+      setWatching(h.source)
+      refresh()
+    }, () => {
+      watchingRef.current = "unknown"
+      refresh()
+    })
     const tick = setInterval(refresh, 5000)
     return () => { closed = true; source?.close(); clearInterval(tick) }
   }, [])
@@ -261,7 +272,7 @@ const App = () => {
       <span class="dim">last #${lastSeq.current}</span>
     </header>
     <main>
-      <div class="wide"><${Cluster} cluster=${cluster} /></div>
+      <div class="wide"><${Cluster} cluster=${cluster} watching=${watching} /></div>
       <${Feed} events=${events} paused=${paused} setPaused=${setPaused} />
       <div>
         <${Incidents} incidents=${incidents} refresh=${refresh} />

@@ -140,3 +140,31 @@ describe("the HUD's hand on notifications", () => {
       expect(errors).toEqual([])
     }), 60_000)
 })
+
+describe("the HUD with no cluster watched", () => {
+  it.scopedLive("says no cluster is watched, and makes no failed request and no console error", () =>
+    Effect.gen(function*() {
+      const vigil = yield* startVigil({ VIGIL_SOURCE: "none" })
+      const browser = yield* launchBrowser
+      const page = yield* Effect.promise(() => browser.newPage())
+      const problems: Array<string> = []
+      let incidentRequests = 0
+      page.on("pageerror", (e) => problems.push(`page error: ${e}`))
+      page.on("console", (m) => void (m.type() === "error" && problems.push(`console: ${m.text()}`)))
+      page.on("requestfailed", (r) => problems.push(`failed: ${r.url()}`))
+      page.on("response", (r) => void (r.status() >= 400 && problems.push(`${r.status()}: ${r.url()}`)))
+      page.on("request", (r) => void (r.url().includes("/api/v1/incidents") && incidentRequests++))
+      yield* Effect.promise(() => page.goto(vigil.url))
+      yield* until("live", async () => (await page.textContent("#connection"))?.startsWith("live") === true)
+      expect(yield* Effect.promise(() => page.textContent("#no-cluster"))).toBe("no cluster is watched (VIGIL_SOURCE=none): events come from producers only")
+      yield* postEvents(vigil.url, [cloudEvent({ type: "hud.alone", data: { summary: "an event with no cluster" } })])
+      yield* until("the event in the feed", async () => (await page.locator('#feed .row[data-type="hud.alone"]').count()) === 1)
+      // Two more refresh rounds (the HUD refreshes its panels every 5 s): still nothing failed.
+      const seen = incidentRequests
+      yield* until("two refresh rounds", async () => incidentRequests >= seen + 2, 20_000)
+      expect(problems).toEqual([])
+      // The API says it plainly too.
+      const cluster = yield* Effect.promise(() => fetch(`${vigil.url}/api/v1/cluster`).then(async (r) => ({ status: r.status, body: await r.json() })))
+      expect(cluster).toEqual({ status: 404, body: { _tag: "NotFound", message: "no cluster is watched (VIGIL_SOURCE=none)" } })
+    }), 60_000)
+})
