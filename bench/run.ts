@@ -14,6 +14,7 @@ import { diff } from "../src/monitor/Diff.js"
 import { defaultPolicy, type Metric } from "../src/monitor/ThresholdPolicy.js"
 import { evaluate, measure } from "../src/monitor/Thresholds.js"
 import { Resource, toSnapshot } from "../src/sources/PveSchema.js"
+import { ensureBuilt } from "../scripts/build.mjs"
 
 const root = Path.join(import.meta.dirname, "..")
 const tsx = ["--import", "tsx"]
@@ -67,7 +68,8 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 const startVigil = () =>
   new Promise<Server>((resolve, reject) => {
     const dataDir = mkdtempSync(Path.join(Os.tmpdir(), "vigil-bench-"))
-    const child = track(spawn(process.execPath, [...tsx, "src/main.ts"], {
+    // The build, as `npm start` runs it.
+    const child = track(spawn(process.execPath, ["dist/main.js"], {
       cwd: root,
       env: {
         ...process.env,
@@ -421,8 +423,70 @@ const pollCost = () => {
   out()
 }
 
+// ---------------------------------------------------------------------------------------------
+// 0. Start time and idle memory
+
+/** Spawns a server and answers when its first HTTP request succeeds, in ms from the spawn. */
+const readyIn = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  new Promise<{ readonly ms: number; readonly child: ChildProcess }>((resolve, reject) => {
+    const t = performance.now()
+    const child = track(spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }))
+    let text = ""
+    const onData = (c: Buffer) => {
+      text += c
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(text)
+      if (m === null) return
+      child.stdout!.off("data", onData)
+      const poll = () =>
+        fetch(`${m[1]}/api/v1/health`).then((r) => r.arrayBuffer()).then(() => resolve({ ms: performance.now() - t, child }), () => setTimeout(poll, 5))
+      poll()
+    }
+    child.stdout!.on("data", onData)
+    child.stderr!.on("data", (c) => (text += c))
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${text}`)))
+  })
+
+const startup = async () => {
+  out("## 0. Start time and idle memory")
+  out()
+  out("From the spawn to the first answered request (vigil: `GET /api/v1/health`), and the resident memory after 10 s idle")
+  out("(vigil with its embedded defaults: the local host watched, SQLite). Median of 3 starts each, interleaved.")
+  out()
+  const variants = [
+    { name: "vigil, `npm start` (the esbuild bundle, plain Node)", args: ["dist/main.js"], vigil: true },
+    { name: "vigil, through the TypeScript loader (tsx, as before)", args: [...tsx, "src/main.ts"], vigil: true },
+    { name: "bare node:http server (the floor)", args: ["bench/servers/bare-http.mjs"], vigil: false }
+  ]
+  const results = new Map<string, { ms: Array<number>; rss: Array<number> }>(variants.map((v) => [v.name, { ms: [], rss: [] }]))
+  for (let round = 0; round < 3; round++) {
+    for (const v of variants) {
+      const env = v.vigil ? { VIGIL_PORT: "0", VIGIL_DATA_DIR: mkdtempSync(Path.join(Os.tmpdir(), "vigil-bench-")) } : {}
+      const { ms, child } = await readyIn(v.args, env)
+      await sleep(10_000)
+      results.get(v.name)!.ms.push(ms)
+      results.get(v.name)!.rss.push(rssKb(child.pid!) / 1024)
+      child.kill("SIGKILL")
+    }
+  }
+  const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  const floor = results.get(variants[2]!.name)!
+  out("| | ready | idle RSS |")
+  out("|---|---|---|")
+  for (const v of variants) {
+    const r = results.get(v.name)!
+    out(`| ${v.name} | ${Math.round(median(r.ms))} ms | ${median(r.rss).toFixed(0)} MB |`)
+  }
+  out()
+  const built = results.get(variants[0]!.name)!
+  const loader = results.get(variants[1]!.name)!
+  out(`Ratios: the build starts ${(median(loader.ms) / median(built.ms)).toFixed(1)}× faster than the loader and uses ${(median(loader.rss) / median(built.rss)).toFixed(1)}× less memory;`)
+  out(`against the bare server it takes ${(median(built.ms) / median(floor.ms)).toFixed(1)}× the time and ${(median(built.rss) / median(floor.rss)).toFixed(1)}× the memory (goals: ready < 1 s, idle < 120 MB).`)
+  out()
+}
+
 const main = async () => {
   const started = Date.now()
+  await ensureBuilt()
   out("# vigil benchmarks")
   out()
   out(`Machine: ${Os.cpus()[0]?.model} × ${Os.cpus().length}, ${(Os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`)
@@ -432,7 +496,7 @@ const main = async () => {
   out("seconds: clients, publisher and server share the same cores, so a run whose clients use most of a core is flagged by it.")
   out("Between runs a drain barrier waits until every delivery arrived (or none arrived for 1 s), so no run counts another's backlog.")
   out()
-  const sections: Record<string, () => void | Promise<void>> = { poll: pollCost, ingest, fanout, connections }
+  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, ingest, fanout, connections }
   for (const [name, section] of Object.entries(sections)) {
     if (only.length === 0 || only.includes(name)) await section()
   }
