@@ -1,10 +1,9 @@
 /**
  * The HTTP server: the typed API, its OpenAPI document at /api/openapi.json and a docs page at
- * /docs (Scalar, served inline so it works offline), on Node's HTTP server.
+ * /docs (Scalar, served from this server so it works offline), on Node's HTTP server.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
-import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
 import * as Etag from "@effect/platform/Etag"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpApp from "@effect/platform/HttpApp"
@@ -27,6 +26,7 @@ import { AccessHttp } from "./AccessHttp.js"
 import { ClusterHttp } from "./ClusterHttp.js"
 import { EventsHttp } from "./EventsHttp.js"
 import { HealthHttp } from "./HealthHttp.js"
+import { DocsLive } from "./DocsLive.js"
 import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
 import { NotifyHttp } from "./NotifyHttp.js"
@@ -109,7 +109,7 @@ const serve = Layer.scopedDiscard(Effect.gen(function*() {
 export const HttpLive = serve.pipe(
   HttpMiddleware.withTracerDisabledWhen(isEventStream),
   Layer.provide(cors),
-  Layer.provide(HttpApiScalar.layer({ path: "/docs" })),
+  Layer.provide(DocsLive),
   Layer.provide(HudLive),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
   Layer.provide(ApiLive),
