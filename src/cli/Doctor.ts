@@ -6,6 +6,8 @@
  * authenticates and holds the privileges what is configured needs, and every node answers; and,
  * with `--send-test`, every notification channel accepts a test message. Nothing is changed.
  */
+import type * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -21,12 +23,12 @@ import type { Message } from "../notify/Alerts.js"
 import { NotifyConfig } from "../notify/NotifyConfig.js"
 import { Transport } from "../notify/Transport.js"
 import { RemediationConfig } from "../remediation/RemediationConfig.js"
-import { ProxmoxApi } from "../sources/ProxmoxApi.js"
+import { normalizeFingerprint, ProxmoxApi } from "../sources/ProxmoxApi.js"
 import { type ProxmoxConfig, SourceConfig } from "../sources/SourceConfig.js"
 import { probe } from "../sources/TlsProbe.js"
 import { checkStore } from "../store/StoreCheck.js"
 import { StoreConfig } from "../store/StoreConfig.js"
-import { requiredPrivileges, type Requirement } from "./Privileges.js"
+import { grantPath, requiredPrivileges, type Requirement } from "./Privileges.js"
 
 export type Verdict = "ok" | "warn" | "fail"
 
@@ -51,14 +53,15 @@ const oneLine = (text: string) => text.replace(/\s+/g, " ").trim()
 
 /** Every part of the configuration, each read on its own so one bad variable does not hide the rest. */
 const readConfig = Effect.gen(function*() {
+  const read = <I, S>(tag: Context.Tag<I, S>, layer: Layer.Layer<I, ConfigError.ConfigError>) => Effect.either(Effect.provide(tag, layer))
   const parts = {
-    store: yield* Effect.either(Effect.provide(StoreConfig, StoreConfig.layer)),
-    server: yield* Effect.either(Effect.provide(ServerConfig, ServerConfig.layer)),
-    access: yield* Effect.either(Effect.provide(AccessConfig, AccessConfig.layer)),
-    source: yield* Effect.either(Effect.provide(SourceConfig, SourceConfig.layer)),
-    watch: yield* Effect.either(Effect.provide(WatchConfig, WatchConfig.layer)),
-    remediation: yield* Effect.either(Effect.provide(RemediationConfig, RemediationConfig.layer)),
-    notify: yield* Effect.either(Effect.provide(NotifyConfig, NotifyConfig.layer))
+    store: yield* read(StoreConfig, StoreConfig.layer),
+    server: yield* read(ServerConfig, ServerConfig.layer),
+    access: yield* read(AccessConfig, AccessConfig.layer),
+    source: yield* read(SourceConfig, SourceConfig.layer),
+    watch: yield* read(WatchConfig, WatchConfig.layer),
+    remediation: yield* read(RemediationConfig, RemediationConfig.layer),
+    notify: yield* read(NotifyConfig, NotifyConfig.layer)
   }
   const results: ReadonlyArray<Either.Either<unknown, unknown>> = Object.values(parts)
   const problems = results.flatMap((p) => (Either.isLeft(p) ? [oneLine(String(p.left))] : []))
@@ -87,15 +90,13 @@ const storeFinding = (config: StoreConfig["Type"]) =>
     )
   )
 
-const normalize = (fingerprint: string) => fingerprint.replace(/[^0-9a-f]/gi, "").toUpperCase()
-
 /** The TLS verdict for what the node presented, under the configured choice (pin, CA, insecure). */
 const tlsFinding = (config: ProxmoxConfig, facts: Option.Option<{ fingerprint: string; untrusted: string | undefined }>): Finding => {
   if (Option.isNone(facts)) return warn("tls", "plain HTTP: the token crosses the network unencrypted", "use the node's https://…:8006 address")
   const { fingerprint, untrusted } = facts.value
   if (config.insecure) return warn("tls", `not verified (VIGIL_PROXMOX_INSECURE=true); the certificate's fingerprint is ${fingerprint}`, `pin it instead: VIGIL_PROXMOX_FINGERPRINT=${fingerprint}`)
   if (Option.isSome(config.fingerprint)) {
-    return normalize(config.fingerprint.value) === normalize(fingerprint)
+    return normalizeFingerprint(config.fingerprint.value) === normalizeFingerprint(fingerprint)
       ? ok("tls", `the certificate matches VIGIL_PROXMOX_FINGERPRINT`)
       : fail("tls", `the certificate's fingerprint is ${fingerprint}, not the pinned ${config.fingerprint.value}`, `if the node's certificate was renewed, pin the new one: VIGIL_PROXMOX_FINGERPRINT=${fingerprint}`)
   }
@@ -113,9 +114,7 @@ const privilegesFinding = (held: Readonly<Record<string, Readonly<Record<string,
   const missing = required.filter((r) => held[r.path]?.[r.privilege] === undefined)
   if (missing.length === 0) return ok("privileges", required.map((r) => `${r.privilege} on ${r.path}`).join(", "))
   // One grant per role, where it covers every path that lacks one of its privileges.
-  const grants = [...new Set(missing.map((r) => r.role))].map((role) =>
-    `pveum acl modify ${role === "PVEAuditor" ? "/" : "/vms"} --tokens '${tokenId}' --roles ${role}`
-  )
+  const grants = [...new Set(missing.map((r) => r.role))].map((role) => `pveum acl modify ${grantPath[role]} --tokens '${tokenId}' --roles ${role}`)
   return fail("privileges", `missing ${missing.map((r) => `${r.privilege} on ${r.path} (${r.for})`).join(", ")}`, grants.join("; "))
 }
 

@@ -11,8 +11,13 @@ export interface Requirement {
   /** What vigil does with it, for the person reading why it is needed. */
   readonly for: string
   /** A built-in role that holds it. */
-  readonly role: "PVEAuditor" | "PVEVMUser"
+  readonly role: Role
 }
+
+export type Role = "PVEAuditor" | "PVEVMUser"
+
+/** Where each role is granted so that it covers every path that needs one of its privileges. */
+export const grantPath: Record<Role, string> = { PVEAuditor: "/", PVEVMUser: "/vms" }
 
 const watching: ReadonlyArray<Requirement> = [
   { privilege: "Sys.Audit", path: "/", for: "cluster status and HA", role: "PVEAuditor" },

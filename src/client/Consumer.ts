@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import { networkReason } from "../domain/NetworkReason.js"
 
 export interface ConsumerOptions {
   readonly url: string
@@ -93,22 +94,11 @@ export const subscribe = (options: ConsumerOptions): Stream.Stream<ReceivedEvent
   // Each round connects from the latest sequence; when it ends or fails, wait and go again.
   return Stream.unwrapScoped(connect).pipe(
     Stream.catchAll((error) => {
-      options.onDisconnect?.(reasonOf(error))
+      // The refusal's status, or the network's own error code.
+      options.onDisconnect?.(error instanceof StreamRefused ? error.message : networkReason(error))
       return Stream.empty
     }),
     Stream.concat(Stream.fromEffect(Effect.sleep(delay)).pipe(Stream.drain)),
     Stream.forever
   )
-}
-
-/** Why a round ended, in a few words: the refusal's status, or the network's own error code. */
-const reasonOf = (error: unknown): string => {
-  if (error instanceof StreamRefused) return error.message
-  let cause: unknown = error
-  for (let depth = 0; depth < 4 && typeof cause === "object" && cause !== null; depth++) {
-    const code = (cause as { code?: unknown }).code
-    if (typeof code === "string") return code
-    cause = (cause as { cause?: unknown }).cause
-  }
-  return error instanceof Error ? error.message : String(error)
 }

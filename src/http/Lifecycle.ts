@@ -37,11 +37,12 @@ export const Lifecycle = Layer.scopedDiscard(
     const listening = address._tag === "TcpAddress" ? `http://${address.hostname}:${address.port}` : address.path
 
     yield* bus.publishOne(makeEvent({ type: "system.online", data: { version, address: listening, pid: process.pid } }))
+    const { auth } = yield* AccessConfig
     const [first, ...rest] = startupSummary({
       version,
       address: listening,
       hostname: hostname(),
-      auth: (yield* AccessConfig).auth,
+      auth,
       source: yield* SourceConfig,
       watch: yield* WatchConfig,
       store: yield* StoreConfig,
@@ -49,7 +50,7 @@ export const Lifecycle = Layer.scopedDiscard(
       notify: yield* NotifyConfig
     })
     yield* Effect.logInfo(first, ...rest)
-    if (!(yield* AccessConfig).auth) {
+    if (!auth) {
       yield* Effect.logWarning("authentication is OFF (loopback only): anyone on this machine can read and write; set VIGIL_AUTH=on to require tokens")
     }
 

@@ -6,13 +6,12 @@
  */
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import { levelNames } from "../domain/Remediation.js"
 import type { WatchConfig } from "../monitor/WatchConfig.js"
 import type { NotifyConfig } from "../notify/NotifyConfig.js"
 import type { RemediationConfig } from "../remediation/RemediationConfig.js"
 import { actingUser, type SourceConfig } from "../sources/SourceConfig.js"
-import type { StoreConfig } from "../store/StoreConfig.js"
+import { postgresLocation, type StoreConfig } from "../store/StoreConfig.js"
 
 export interface StartupFacts {
   readonly version: string
@@ -51,10 +50,7 @@ const sourceText = (f: StartupFacts) => {
 const storeText = (store: StoreConfig["Type"]) =>
   Option.match(store.databaseUrl, {
     onNone: () => `SQLite in ${store.dataDir}`,
-    onSome: (url) => {
-      const u = new URL(Redacted.value(url))
-      return `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname} (instances sharing it elect one leader)`
-    }
+    onSome: (url) => `${postgresLocation(url)} (instances sharing it elect one leader)`
   })
 
 const remediationText = (r: RemediationConfig["Type"]) =>

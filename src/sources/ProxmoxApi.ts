@@ -26,7 +26,8 @@ import { SourceError } from "./ClusterSource.js"
 import { ClusterStatusItem, Envelope, HaStatusItem, NodeStatusDetail, Permissions, Resource, Task, TaskStatus, Version } from "./PveSchema.js"
 import type { ProxmoxConfig } from "./SourceConfig.js"
 
-const normalizeFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, "").toUpperCase()
+/** A SHA-256 fingerprint in one form, however it was written (`AB:CD:…`, `abcd…`). */
+export const normalizeFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, "").toUpperCase()
 
 /**
  * An https agent that accepts exactly one certificate, by its SHA-256 fingerprint. Node skips

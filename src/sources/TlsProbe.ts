@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import { readFileSync } from "node:fs"
 import * as Net from "node:net"
 import * as Tls from "node:tls"
+import { networkReason } from "../domain/NetworkReason.js"
 
 export interface TlsFacts {
   readonly fingerprint: string
@@ -18,9 +19,6 @@ export interface TlsFacts {
 }
 
 const portOf = (url: URL) => Number(url.port || (url.protocol === "https:" ? 443 : 80))
-
-/** The network's error code (ECONNREFUSED, ENOTFOUND…) or message. */
-const reasonOf = (error: Error) => ("code" in error && typeof error.code === "string" ? error.code : error.message)
 
 /** Connects, and answers the TLS facts (none for plain HTTP), or why the address cannot be reached. */
 export const probe = (url: URL, caFile: Option.Option<string>, timeout: Duration.Duration): Effect.Effect<Option.Option<TlsFacts>, string> =>
@@ -38,7 +36,7 @@ export const probe = (url: URL, caFile: Option.Option<string>, timeout: Duration
       })
       : Net.connect({ host, port: portOf(url) })
     socket.setTimeout(Duration.toMillis(timeout), () => socket.destroy(new Error(`no answer within ${Duration.format(timeout)}`)))
-    socket.once("error", (e) => resume(Effect.fail(`cannot reach ${where} (${reasonOf(e)})`)))
+    socket.once("error", (e) => resume(Effect.fail(`cannot reach ${where} (${networkReason(e)})`)))
     socket.once(secure ? "secureConnect" : "connect", () => {
       if (!(socket instanceof Tls.TLSSocket)) {
         socket.destroy()

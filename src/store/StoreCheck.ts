@@ -13,7 +13,7 @@ import * as Redacted from "effect/Redacted"
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs"
 import * as Path from "node:path"
 import { latestMigration } from "./migrations/index.js"
-import type { StoreConfig } from "./StoreConfig.js"
+import { postgresLocation, type StoreConfig } from "./StoreConfig.js"
 
 export interface StoreStatus {
   /** Where the store is, for a person: the SQLite file, or PostgreSQL's host and database. */
@@ -53,8 +53,7 @@ const sqlite = (dataDir: string) => {
 }
 
 const postgres = (url: Redacted.Redacted) => {
-  const parsed = new URL(Redacted.value(url))
-  const where = `PostgreSQL at ${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`
+  const where = postgresLocation(url)
   return appliedMigration.pipe(
     Effect.map((applied) => ({ where, applied, latest: latestMigration })),
     Effect.provide(PgClient.layer({ url, applicationName: "vigil doctor", connectTimeout: Duration.seconds(5) })),

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import { execFile } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as Path from "node:path"
+import { environmentWithoutVigil } from "../support/Processes.js"
 import { startWebhook } from "../support/Receivers.js"
 import { simToken, startSimulator } from "../support/Simulator.js"
 import { startVigil, tempDir } from "../support/Vigil.js"
@@ -16,8 +17,7 @@ const bin = Path.join(import.meta.dirname, "..", "..", "bin", "vigil.mjs")
 const doctor = (env: Record<string, string>, args: ReadonlyArray<string> = []) =>
   Effect.promise(() =>
     new Promise<{ readonly lines: ReadonlyArray<string>; readonly code: number }>((resolve) => {
-      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VIGIL_")))
-      execFile(process.execPath, [bin, "doctor", ...args], { env: { ...clean, ...env } }, (error, stdout) => {
+      execFile(process.execPath, [bin, "doctor", ...args], { env: { ...environmentWithoutVigil(), ...env } }, (error, stdout) => {
         resolve({ lines: stdout.trim().split("\n"), code: error === null ? 0 : Number(error.code) })
       })
     })

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Path from "node:path"
 import { waitUntil } from "../support/Clients.js"
+import { collectLines, environmentWithoutVigil } from "../support/Processes.js"
 import { tempDir } from "../support/Vigil.js"
 
 const bin = Path.join(import.meta.dirname, "..", "..", "bin", "vigil.mjs")
@@ -11,16 +12,9 @@ const bin = Path.join(import.meta.dirname, "..", "..", "bin", "vigil.mjs")
 const serve = (env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VIGIL_")))
-      const child: ChildProcess = spawn(process.execPath, [bin, "serve"], { env: { ...clean, VIGIL_PORT: "0", ...env } })
+      const child: ChildProcess = spawn(process.execPath, [bin, "serve"], { env: { ...environmentWithoutVigil(), VIGIL_PORT: "0", ...env } })
       const lines: Array<string> = []
-      let pending = ""
-      const collect = (chunk: Buffer) => {
-        pending += chunk
-        const parts = pending.split("\n")
-        pending = parts.pop()!
-        lines.push(...parts)
-      }
+      const collect = collectLines(lines)
       child.stdout!.on("data", collect)
       child.stderr!.on("data", collect)
       const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))

@@ -5,6 +5,7 @@ import { type AddressInfo, createServer } from "node:net"
 import * as Path from "node:path"
 import { formatLine, parseTailArgs } from "../../src/cli/Tail.js"
 import { waitUntil } from "../support/Clients.js"
+import { collectLines } from "../support/Processes.js"
 import { postEvents, startVigil, tempDir } from "../support/Vigil.js"
 
 /** A port nothing listens on: taken from the system, then released. */
@@ -26,17 +27,8 @@ const runTail = (args: ReadonlyArray<string>) =>
       const child = spawn(process.execPath, [bin, "tail", ...args], { env: { ...process.env, NO_COLOR: "1" } })
       const lines: Array<string> = []
       const notes: Array<string> = []
-      const collect = (into: Array<string>) => {
-        let pending = ""
-        return (chunk: Buffer) => {
-          pending += chunk
-          const parts = pending.split("\n")
-          pending = parts.pop()!
-          into.push(...parts)
-        }
-      }
-      child.stdout.on("data", collect(lines))
-      child.stderr.on("data", collect(notes))
+      child.stdout.on("data", collectLines(lines))
+      child.stderr.on("data", collectLines(notes))
       return { child, lines, notes }
     }),
     ({ child }) => Effect.sync(() => child.kill())
