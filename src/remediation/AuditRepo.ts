@@ -8,7 +8,7 @@ import * as SqlSchema from "@effect/sql/SqlSchema"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type { ActionResult, AuditAction } from "../domain/Remediation.js"
+import { type ActionResult, AuditAction } from "../domain/Remediation.js"
 import { Bool, Int, iso } from "../store/Columns.js"
 import type { PastAction } from "./Decide.js"
 
@@ -27,23 +27,8 @@ export interface NewAuditAction {
   readonly escalated?: boolean | undefined
 }
 
-const Row = Schema.Struct({
-  id: Int,
-  timestamp: Int,
-  incidentKey: Schema.String,
-  incidentId: Schema.String,
-  runbookId: Schema.String,
-  condition: Schema.String,
-  action: Schema.String,
-  actionArgs: Schema.NullOr(Schema.String),
-  result: Schema.String,
-  resultDetails: Schema.NullOr(Schema.String),
-  verificationResult: Schema.NullOr(Schema.String),
-  autonomyLevel: Int,
-  node: Schema.NullOr(Schema.String),
-  attemptNumber: Int,
-  escalated: Bool
-})
+/** A row as stored: the API's shape, with the time in epoch ms, and numbers and booleans as either dialect returns them. */
+const Row = Schema.Struct({ ...AuditAction.fields, id: Int, timestamp: Int, autonomyLevel: Int, attemptNumber: Int, escalated: Bool })
 
 const toAction = ({ timestamp, ...r }: typeof Row.Type): AuditAction => ({ ...r, timestamp: iso(timestamp) })
 

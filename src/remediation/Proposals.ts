@@ -12,19 +12,8 @@ import { randomUUID } from "node:crypto"
 import { type Proposal, Proposal as ProposalSchema } from "../domain/Remediation.js"
 import { Int, iso } from "../store/Columns.js"
 
-const Row = Schema.Struct({
-  id: Schema.String,
-  incidentId: Schema.String,
-  incidentKey: Schema.String,
-  runbookId: Schema.String,
-  action: Schema.String,
-  actionArgs: Schema.String,
-  status: ProposalSchema.fields.status,
-  createdAt: Int,
-  expiresAt: Int,
-  decidedAt: Schema.NullOr(Int),
-  decidedBy: Schema.NullOr(Schema.String)
-})
+/** A row as stored: the API's shape, with times in epoch ms. */
+const Row = Schema.Struct({ ...ProposalSchema.fields, createdAt: Int, expiresAt: Int, decidedAt: Schema.NullOr(Int) })
 
 const toProposal = (r: typeof Row.Type): Proposal => ({
   ...r,
