@@ -5,10 +5,11 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { columnTypes } from "./ColumnTypes.js"
 
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const bigint = sql.onDialectOrElse({ pg: () => sql.literal("BIGINT"), orElse: () => sql.literal("INTEGER") })
+  const { bigint } = columnTypes(sql)
   yield* sql`CREATE TABLE incidents (
     id TEXT PRIMARY KEY,
     key TEXT NOT NULL,

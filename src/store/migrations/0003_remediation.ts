@@ -6,15 +6,11 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { columnTypes } from "./ColumnTypes.js"
 
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const id = sql.onDialectOrElse({
-    pg: () => sql.literal("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
-    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
-  })
-  const bigint = sql.onDialectOrElse({ pg: () => sql.literal("BIGINT"), orElse: () => sql.literal("INTEGER") })
-  const bool = sql.onDialectOrElse({ pg: () => sql.literal("BOOLEAN"), orElse: () => sql.literal("INTEGER") })
+  const { id, bigint, bool, no } = columnTypes(sql)
   yield* sql`CREATE TABLE autonomy_actions (
     id ${id},
     timestamp ${bigint} NOT NULL,
@@ -30,8 +26,8 @@ export default Effect.gen(function*() {
     autonomy_level ${bigint} NOT NULL,
     node TEXT,
     attempt_number ${bigint} NOT NULL DEFAULT 1,
-    escalated ${bool} NOT NULL DEFAULT ${sql.onDialectOrElse({ pg: () => sql.literal("FALSE"), orElse: () => sql.literal("0") })},
-    email_sent ${bool} NOT NULL DEFAULT ${sql.onDialectOrElse({ pg: () => sql.literal("FALSE"), orElse: () => sql.literal("0") })}
+    escalated ${bool} NOT NULL DEFAULT ${no},
+    email_sent ${bool} NOT NULL DEFAULT ${no}
   )`
   yield* sql`CREATE INDEX autonomy_actions_timestamp ON autonomy_actions (timestamp)`
   yield* sql`CREATE INDEX autonomy_actions_incident_key ON autonomy_actions (incident_key, timestamp)`

@@ -6,11 +6,11 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
+import { columnTypes } from "./ColumnTypes.js"
 
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const bigint = sql.onDialectOrElse({ pg: () => sql.literal("BIGINT"), orElse: () => sql.literal("INTEGER") })
-  const bool = sql.onDialectOrElse({ pg: () => sql.literal("BOOLEAN"), orElse: () => sql.literal("INTEGER") })
+  const { bigint, bool } = columnTypes(sql)
 
   yield* sql`ALTER TABLE incidents ADD COLUMN acked_at ${bigint}`
   yield* sql`ALTER TABLE incidents ADD COLUMN acked_by TEXT`
