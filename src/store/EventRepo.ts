@@ -18,6 +18,23 @@ export type InsertOutcome =
   | { readonly _tag: "Duplicate"; readonly sequence: number }
 
 /** A row of `events`, decoded into the committed event it stores. */
+/** An event's columns, but the sequence the database assigns: absent attributes are NULL, severity its rank. */
+const columnsOf = (e: NewEvent, receivedAt: number) => ({
+  id: e.id,
+  source: e.source,
+  type: e.type,
+  time: e.time,
+  subject: e.subject ?? null,
+  datacontenttype: e.datacontenttype ?? null,
+  severity: severityRank(e.severity),
+  node: e.node ?? null,
+  data: e.data ?? null,
+  dataBase64: e.dataBase64 ?? null,
+  extensions: e.extensions ?? null,
+  audience: e.audience ?? null,
+  receivedAt
+})
+
 const EventRow = Schema.transform(
   Schema.Struct({
     seq: Int,
@@ -53,22 +70,7 @@ const EventRow = Schema.transform(
         extensions: row.extensions ?? undefined,
         audience: row.audience ?? undefined
       }, row.receivedAt),
-    encode: (e) => ({
-      seq: e.sequence,
-      id: e.id,
-      source: e.source,
-      type: e.type,
-      time: e.time,
-      subject: e.subject ?? null,
-      datacontenttype: e.datacontenttype ?? null,
-      severity: severityRank(e.severity),
-      node: e.node ?? null,
-      data: e.data ?? null,
-      dataBase64: e.dataBase64 ?? null,
-      extensions: e.extensions ?? null,
-      audience: e.audience ?? null,
-      receivedAt: e.receivedAt
-    })
+    encode: (e) => ({ seq: e.sequence, ...columnsOf(e, e.receivedAt) })
   }
 )
 const decodeRows = Schema.decodeUnknown(Schema.Array(EventRow))
@@ -120,21 +122,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
       const inserted = new Map<string, number>()
       for (let start = 0; start < events.length; start += insertChunk) {
         const chunk = events.slice(start, start + insertChunk)
-        const rows = chunk.map((e) => ({
-          id: e.id,
-          source: e.source,
-          type: e.type,
-          time: e.time,
-          subject: e.subject ?? null,
-          datacontenttype: e.datacontenttype ?? null,
-          severity: severityRank(e.severity),
-          node: e.node ?? null,
-          data: e.data ?? null,
-          dataBase64: e.dataBase64 ?? null,
-          extensions: e.extensions ?? null,
-          audience: e.audience ?? null,
-          receivedAt
-        }))
+        const rows = chunk.map((e) => columnsOf(e, receivedAt))
         const returned = yield* sql<{ seq: number | string; source: string; id: string }>`
           INSERT INTO events ${sql.insert(rows)}
           ON CONFLICT (source, id) DO NOTHING
