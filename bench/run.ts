@@ -405,8 +405,8 @@ const pollCost = () => {
   }
   const parseMs = median(() => JSON.parse(payload))
   const parsed = JSON.parse(payload)
-  const decodeMs = median(() => toSnapshot(decode(parsed).data, true, undefined, 0))
-  const a = toSnapshot(decode(parsed).data, true, undefined, 0)
+  const decodeMs = median(() => toSnapshot(decode(parsed).data, [{ type: "cluster", name: "bench", quorate: true }], undefined, undefined, 0))
+  const a = toSnapshot(decode(parsed).data, [{ type: "cluster", name: "bench", quorate: true }], undefined, undefined, 0)
   const b = { ...a, guests: a.guests.map((g, i) => (i % 50 === 0 ? { ...g, status: "stopped" as const } : g)) }
   const metrics = new Set<Metric>(["cpu", "mem", "disk", "storage"])
   const state = diff(undefined, a, noEvidence).state

@@ -34,6 +34,8 @@ export const ClusterNode = Schema.Struct({
   status: NodeStatus,
   /** Fraction of all cores, 0..1. Absent when the node is offline. */
   cpu: Schema.optional(Schema.Number),
+  /** Number of CPUs. */
+  maxcpu: Schema.optional(Schema.Number),
   mem: Schema.optional(Schema.Number),
   maxmem: Schema.optional(Schema.Number),
   /** Root filesystem usage, bytes. */
@@ -43,7 +45,11 @@ export const ClusterNode = Schema.Struct({
   /** Proxmox HA's view of the node: online, maintenance, unknown, fence, gone. Absent without HA. */
   hastate: Schema.optional(Schema.String),
   /** Set when the node's own endpoints could not be reached although the cluster lists it. */
-  detail: Schema.optional(Schema.String)
+  detail: Schema.optional(Schema.String),
+  /** Corosync's node id (`/cluster/status`); absent outside a cluster. */
+  nodeid: Schema.optional(Schema.Number),
+  /** The node's subscription level (`c`, `b`, `s`, `p`; empty without one). */
+  level: Schema.optional(Schema.String)
 }).annotations({ identifier: "ClusterNode" })
 export type ClusterNode = typeof ClusterNode.Type
 
@@ -53,13 +59,21 @@ export const Guest = Schema.Struct({
   name: Schema.String,
   node: Schema.String,
   status: GuestStatus,
+  /** Fraction of its CPUs, 0..maxcpu. */
   cpu: Schema.optional(Schema.Number),
+  /** Number of virtual CPUs (its cores times sockets, or its CPU limit). */
+  maxcpu: Schema.optional(Schema.Number),
   mem: Schema.optional(Schema.Number),
   maxmem: Schema.optional(Schema.Number),
   disk: Schema.optional(Schema.Number),
   maxdisk: Schema.optional(Schema.Number),
   /** Seconds since the guest (its QEMU process, its container's init) started; 0 when stopped. */
   uptime: Schema.optional(Schema.Number),
+  /** Bytes received, sent, read from and written to its disks since it started: counters, reset at each start. */
+  netin: Schema.optional(Schema.Number),
+  netout: Schema.optional(Schema.Number),
+  diskread: Schema.optional(Schema.Number),
+  diskwrite: Schema.optional(Schema.Number),
   /** backup, migrate, snapshot, ... while Proxmox holds a lock on the guest. */
   lock: Schema.optional(Schema.String),
   /** Proxmox HA's state of the guest when it is HA-managed: started, stopped, fence, recovery, error, ... */
@@ -78,7 +92,9 @@ export const StoragePool = Schema.Struct({
   used: Schema.optional(Schema.Number),
   total: Schema.optional(Schema.Number),
   shared: Schema.Boolean,
-  type: Schema.optional(Schema.String)
+  type: Schema.optional(Schema.String),
+  /** What it may hold (images, rootdir, backup, iso, vztmpl, snippets, import), sorted. */
+  content: Schema.optional(Schema.Array(Schema.String))
 }).annotations({ identifier: "StoragePool" })
 export type StoragePool = typeof StoragePool.Type
 
@@ -109,6 +125,23 @@ export const HaService = Schema.Struct({
 }).annotations({ identifier: "HaService" })
 export type HaService = typeof HaService.Type
 
+/** The cluster itself (`/cluster/status`); absent for a single node outside a cluster, or without permission. */
+export const ClusterInfo = Schema.Struct({
+  name: Schema.String,
+  /** corosync's config version. */
+  version: Schema.optional(Schema.Number),
+  nodes: Schema.optional(Schema.Number)
+}).annotations({ identifier: "ClusterInfo" })
+export type ClusterInfo = typeof ClusterInfo.Type
+
+/** The Proxmox VE release the answering node runs (`/version`). */
+export const PveVersion = Schema.Struct({
+  version: Schema.String,
+  release: Schema.optional(Schema.String),
+  repoid: Schema.optional(Schema.String)
+}).annotations({ identifier: "PveVersion" })
+export type PveVersion = typeof PveVersion.Type
+
 export const Snapshot = Schema.Struct({
   source: Schema.String,
   takenAt: Schema.Number,
@@ -119,6 +152,8 @@ export const Snapshot = Schema.Struct({
   quorate: Schema.optional(Schema.Boolean),
   /** HA resources; absent when the source has no HA status (none configured, or no permission). */
   ha: Schema.optional(Schema.Array(HaService)),
+  cluster: Schema.optional(ClusterInfo),
+  pveVersion: Schema.optional(PveVersion),
   portConflicts: Schema.Array(PortConflict),
   services: Schema.Array(ServiceCheck)
 }).annotations({ identifier: "Snapshot" })

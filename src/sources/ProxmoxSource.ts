@@ -1,12 +1,14 @@
 /**
  * The Proxmox VE source: one snapshot is `/cluster/resources` (nodes, guests, storage in one
- * call) plus `/cluster/status` (quorum) and `/cluster/ha/status/current` (HA resources), and
+ * call) plus `/cluster/status` (quorum, membership), `/cluster/ha/status/current` (HA resources)
+ * and `/version`, and
  * `/nodes/{node}/status` for each online node. The per-node calls are isolated: a node whose
  * proxied endpoint answers 595 or hangs is marked on its own and hides nothing else; only the
  * cluster-wide resources call failing fails the snapshot. Its task log explains state changes.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { Task } from "../domain/Task.js"
 import type { ClusterSourceShape } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
@@ -14,14 +16,17 @@ import { toHaServices, toSnapshot } from "./PveSchema.js"
 
 export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
     const snapshot = Effect.gen(function*() {
-      const [resources, status, ha] = yield* Effect.all(
-        [api.clusterResources, Effect.either(api.clusterStatus), Effect.either(api.haStatus)],
-        { concurrency: 3 }
+      const [resources, status, ha, version] = yield* Effect.all(
+        [api.clusterResources, Effect.either(api.clusterStatus), Effect.either(api.haStatus), Effect.either(api.version)],
+        { concurrency: 4 }
       )
-      const quorate = status._tag === "Right"
-        ? status.right.find((item) => item.type === "cluster")?.quorate
-        : undefined
-      const snap = toSnapshot(resources, quorate, ha._tag === "Right" ? toHaServices(ha.right) : undefined, yield* Clock.currentTimeMillis)
+      const snap = toSnapshot(
+        resources,
+        Either.getOrUndefined(status),
+        ha._tag === "Right" ? toHaServices(ha.right) : undefined,
+        Either.getOrUndefined(version),
+        yield* Clock.currentTimeMillis
+      )
       const details = yield* Effect.forEach(
         snap.nodes.filter((n) => n.status === "online"),
         (n) => Effect.map(Effect.either(api.nodeStatus(n.name)), (r) => [n.name, r] as const),

@@ -4,7 +4,7 @@
  * Decoding is lenient where PVE is loose and strict where a wrong value would mislead.
  */
 import * as Schema from "effect/Schema"
-import type { ClusterNode, Guest, GuestStatus, HaService, NodeStatus, Snapshot, StoragePool } from "../domain/Snapshot.js"
+import type { ClusterInfo, ClusterNode, Guest, GuestStatus, HaService, NodeStatus, PveVersion, Snapshot, StoragePool } from "../domain/Snapshot.js"
 
 /** A number, or a string holding one. */
 export const LooseNumber = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -24,11 +24,18 @@ export const Resource = Schema.Struct({
   name: Schema.optional(Schema.String),
   vmid: Schema.optional(LooseNumber),
   cpu: Schema.optional(LooseNumber),
+  maxcpu: Schema.optional(LooseNumber),
   mem: Schema.optional(LooseNumber),
   maxmem: Schema.optional(LooseNumber),
   disk: Schema.optional(LooseNumber),
   maxdisk: Schema.optional(LooseNumber),
   uptime: Schema.optional(LooseNumber),
+  netin: Schema.optional(LooseNumber),
+  netout: Schema.optional(LooseNumber),
+  diskread: Schema.optional(LooseNumber),
+  diskwrite: Schema.optional(LooseNumber),
+  level: Schema.optional(Schema.String),
+  content: Schema.optional(Schema.String),
   template: Schema.optional(LooseBoolean),
   hastate: Schema.optional(Schema.String),
   lock: Schema.optional(Schema.String),
@@ -39,12 +46,18 @@ export const Resource = Schema.Struct({
 })
 export type Resource = typeof Resource.Type
 
+/** An entry of `/cluster/status`: one `cluster` entry (in a cluster) and one `node` entry per member. */
 export const ClusterStatusItem = Schema.Struct({
   type: Schema.String,
   name: Schema.optional(Schema.String),
   quorate: Schema.optional(LooseBoolean),
-  online: Schema.optional(LooseBoolean)
+  online: Schema.optional(LooseBoolean),
+  nodeid: Schema.optional(LooseNumber),
+  level: Schema.optional(Schema.String),
+  nodes: Schema.optional(LooseNumber),
+  version: Schema.optional(LooseNumber)
 })
+export type ClusterStatusItem = typeof ClusterStatusItem.Type
 
 export const NodeStatusDetail = Schema.Struct({
   uptime: Schema.optional(LooseNumber),
@@ -89,7 +102,7 @@ export type TaskStatus = typeof TaskStatus.Type
 
 /** PVE's envelope: `data` is null when the call failed, with `errors` saying why. */
 /** `/version`: the release a node runs. */
-export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String) })
+export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String), repoid: Schema.optional(Schema.String) })
 
 /** `/access/permissions`: path → privilege → whether it propagates (1/0). */
 export const Permissions = Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: LooseNumber }) })
@@ -110,12 +123,14 @@ export const toNode = (r: Resource): ClusterNode =>
     name: r.node ?? r.id.replace(/^node\//, ""),
     status: (r.status !== undefined && nodeStatuses.has(r.status) ? r.status : "unknown") as NodeStatus,
     cpu: r.cpu,
+    maxcpu: r.maxcpu,
     mem: r.mem,
     maxmem: r.maxmem,
     disk: r.disk,
     maxdisk: r.maxdisk,
     uptime: r.uptime,
-    hastate: r.hastate
+    hastate: r.hastate,
+    level: r.level
   })
 
 export const toGuest = (r: Resource): Guest | undefined => {
@@ -127,11 +142,16 @@ export const toGuest = (r: Resource): Guest | undefined => {
     node: r.node,
     status: (r.status !== undefined && guestStatuses.has(r.status) ? r.status : "unknown") as GuestStatus,
     cpu: r.cpu,
+    maxcpu: r.maxcpu,
     mem: r.mem,
     maxmem: r.maxmem,
     disk: r.disk,
     maxdisk: r.maxdisk,
     uptime: r.uptime,
+    netin: r.netin,
+    netout: r.netout,
+    diskread: r.diskread,
+    diskwrite: r.diskwrite,
     lock: r.lock === "" ? undefined : r.lock,
     hastate: r.hastate,
     tags: (r.tags ?? "").split(/[;, ]+/).filter((t) => t.length > 0),
@@ -152,7 +172,9 @@ export const toStorage = (r: Resource): StoragePool | undefined => {
     used: r.disk,
     total: r.maxdisk,
     shared: r.shared ?? false,
-    type: r.plugintype
+    type: r.plugintype,
+    // PVE lists content types in no fixed order; sorted, the same pool reads the same every poll.
+    content: r.content === undefined ? undefined : r.content.split(",").filter((c) => c.length > 0).sort()
   })
 }
 
@@ -164,20 +186,46 @@ export const toHaServices = (items: ReadonlyArray<HaStatusItem>): Array<HaServic
     return [defined({ sid: i.sid, node: i.node, state, requestState: i.request_state })]
   })
 
-/** Builds a snapshot from `/cluster/resources`, and `/cluster/status` and the HA status when they answered. */
+/** The `cluster` entry of `/cluster/status`; absent on a node outside a cluster. */
+export const toClusterInfo = (status: ReadonlyArray<ClusterStatusItem>): ClusterInfo | undefined => {
+  const entry = status.find((item) => item.type === "cluster" && item.name !== undefined)
+  return entry === undefined ? undefined : defined({ name: entry.name!, version: entry.version, nodes: entry.nodes })
+}
+
+/** Adds what only `/cluster/status` knows of each node: its corosync id (and its level, when resources lacked it). */
+const withMembership = (nodes: ReadonlyArray<ClusterNode>, status: ReadonlyArray<ClusterStatusItem>): Array<ClusterNode> => {
+  const members = new Map(status.filter((i) => i.type === "node" && i.name !== undefined).map((i) => [i.name!, i]))
+  return nodes.map((n) => {
+    const m = members.get(n.name)
+    return m === undefined ? n : defined({ ...n, nodeid: m.nodeid, level: n.level ?? m.level })
+  })
+}
+
+/**
+ * Builds a snapshot from `/cluster/resources`, and `/cluster/status`, the HA status and `/version`
+ * when they answered.
+ */
 export const toSnapshot = (
   resources: ReadonlyArray<Resource>,
-  quorate: boolean | undefined,
+  status: ReadonlyArray<ClusterStatusItem> | undefined,
   ha: ReadonlyArray<HaService> | undefined,
+  pveVersion: PveVersion | undefined,
   takenAt: number
-): Snapshot => ({
-  source: "proxmox",
-  takenAt,
-  nodes: resources.filter((r) => r.type === "node").map(toNode),
-  guests: resources.flatMap((r) => toGuest(r) ?? []),
-  storage: resources.flatMap((r) => toStorage(r) ?? []),
-  ...(quorate === undefined ? {} : { quorate }),
-  ...(ha === undefined ? {} : { ha }),
-  portConflicts: [],
-  services: []
-})
+): Snapshot => {
+  const nodes = resources.filter((r) => r.type === "node").map(toNode)
+  const quorate = status?.find((item) => item.type === "cluster")?.quorate
+  const cluster = status === undefined ? undefined : toClusterInfo(status)
+  return {
+    source: "proxmox",
+    takenAt,
+    nodes: status === undefined ? nodes : withMembership(nodes, status),
+    guests: resources.flatMap((r) => toGuest(r) ?? []),
+    storage: resources.flatMap((r) => toStorage(r) ?? []),
+    ...(quorate === undefined ? {} : { quorate }),
+    ...(ha === undefined ? {} : { ha }),
+    ...(cluster === undefined ? {} : { cluster }),
+    ...(pveVersion === undefined ? {} : { pveVersion: defined({ version: pveVersion.version, release: pveVersion.release, repoid: pveVersion.repoid }) }),
+    portConflicts: [],
+    services: []
+  }
+}
