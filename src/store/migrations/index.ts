@@ -9,6 +9,7 @@ import remediation from "./0003_remediation.js"
 import access from "./0004_access.js"
 import deadLetters from "./0005_dead_letters.js"
 import notifications from "./0006_notifications.js"
+import metricHistory from "./0007_metric_history.js"
 
 const all = {
   "0001_events": events,
@@ -16,7 +17,8 @@ const all = {
   "0003_remediation": remediation,
   "0004_access": access,
   "0005_dead_letters": deadLetters,
-  "0006_notifications": notifications
+  "0006_notifications": notifications,
+  "0007_metric_history": metricHistory
 }
 
 export const migrations = Migrator.fromRecord(all)
