@@ -29,6 +29,7 @@ import { HealthHttp } from "./HealthHttp.js"
 import { DocsLive } from "./DocsLive.js"
 import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
+import { MetricsHttp } from "./MetricsHttp.js"
 import { NotifyHttp } from "./NotifyHttp.js"
 import { RemediationHttp } from "./RemediationHttp.js"
 import { NodeServer } from "./NodeServer.js"
@@ -36,7 +37,7 @@ import { makeRequestGuard } from "./RequestGuard.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
-  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp]),
+  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp, MetricsHttp]),
   Layer.provide(AuthLive)
 )
 
