@@ -156,10 +156,13 @@ const roundUp = (ms: number, unit: number) => Math.max(unit, Math.ceil(ms / unit
 export const chooseTier = (range: { readonly from: number; readonly to: number; readonly step?: number | undefined; readonly now: number }, retention: Retention): TierChoice => {
   const span = Math.max(1, range.to - range.from)
   const wanted = range.step ?? span / targetPoints
-  const holding = tiers.filter((t) => range.now - retention[t] <= range.from)
+  // A tier that lacks only the range's first 5 % still answers it: "the last day" asked a moment
+  // after the minute tier's day began would otherwise fall through to hours.
+  const holding = tiers.filter((t) => range.now - retention[t] <= range.from + span * 0.05)
   const candidates = holding.length > 0 ? holding : [tiers.reduce((a, b) => (retention[b] > retention[a] ? b : a))]
   const fitting = candidates.filter((t) => tierWidth[t] <= wanted)
   const tier = fitting.length > 0 ? fitting[fitting.length - 1]! : candidates[0]!
   const unit = Math.max(1000, tierWidth[tier])
-  return { tier, step: roundUp(Math.max(wanted, span / maxPoints), unit) }
+  // A step a hair over a whole unit (an hour asked a few ms late is 12,000.01 ms a point) is that unit.
+  return { tier, step: Math.max(roundUp(wanted - unit / 100, unit), roundUp(span / maxPoints, unit)) }
 }

@@ -103,6 +103,8 @@ describe("the tier that answers a range", () => {
 
   it("the last hour from raw points, the last day from minutes, a month from hours, a year from days", () => {
     expect(choose(now - hour, now)).toEqual({ tier: "raw", step: 12_000 })
+    // "The last hour" as a browser asks it, its `from` a few ms before the server's hour.
+    expect(choose(now - hour - 7, now)).toEqual({ tier: "raw", step: 12_000 })
     expect(choose(now - 24 * hour, now)).toEqual({ tier: "minute", step: 300_000 })
     expect(choose(now - 30 * 24 * hour, now).tier).toBe("hour")
     expect(choose(now - 365 * 24 * hour, now).tier).toBe("day")
