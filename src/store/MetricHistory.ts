@@ -54,12 +54,15 @@ export class MetricHistory extends Effect.Service<MetricHistory>()("vigil/Metric
     const record = Effect.fn("MetricHistory.record")(function*(t: number, points: ReadonlyArray<Point>) {
       if (points.length === 0) return 0
       yield* ensureSeries(points)
+      // In key order: the rows land one after another at the end of the raw tier.
       const rows = points.map((p) => ({ series: ids.get(seriesKey(p.resource, p.metric))!, tier: 0, t, vsum: p.value, n: 1 }))
-      yield* sql.withTransaction(Effect.forEach(
-        Array.from({ length: Math.ceil(rows.length / chunk) }, (_, i) => rows.slice(i * chunk, (i + 1) * chunk)),
-        (part) => sql`INSERT INTO metric_points ${sql.insert(part)} ON CONFLICT DO NOTHING`,
-        { discard: true }
-      ))
+        .sort((a, b) => a.series - b.series)
+      yield* sql.withTransaction(Effect.gen(function*() {
+        for (let i = 0; i < rows.length; i += chunk) {
+          yield* sql`INSERT INTO metric_points ${sql.insert(rows.slice(i, i + chunk))} ON CONFLICT DO NOTHING`
+        }
+        yield* sql`INSERT INTO metric_times (tier, t) VALUES (0, ${t}) ON CONFLICT DO NOTHING`
+      }))
       return rows.length
     })
 
@@ -85,11 +88,14 @@ export class MetricHistory extends Effect.Service<MetricHistory>()("vigil/Metric
         const end = Math.floor(complete / tierWidth[tier]) * tierWidth[tier]
         if (end > start) {
           yield* sql.withTransaction(Effect.gen(function*() {
+            // Grouped by time, then series: the buckets come out in key order, appended like a poll's points.
             yield* sql`INSERT INTO metric_points (series, tier, t, vmin, vmax, vsum, n)
               SELECT series, ${literal(k)}, (t / ${width}) * ${width}, MIN(COALESCE(vmin, vsum)), MAX(COALESCE(vmax, vsum)), SUM(vsum), SUM(n)
-              FROM metric_points
-              WHERE series IN (SELECT id FROM metric_series) AND tier = ${literal(k - 1)} AND t >= ${start} AND t < ${end}
-              GROUP BY series, (t / ${width})`
+              FROM metric_points WHERE tier = ${literal(k - 1)} AND t >= ${start} AND t < ${end}
+              GROUP BY (t / ${width}), series`
+            yield* sql`INSERT INTO metric_times (tier, t)
+              SELECT DISTINCT ${literal(k)}, (t / ${width}) * ${width} FROM metric_times WHERE tier = ${literal(k - 1)} AND t >= ${start} AND t < ${end}
+              ON CONFLICT DO NOTHING`
             yield* sql`INSERT INTO metric_rollups (tier, through) VALUES (${literal(k)}, ${end})
               ON CONFLICT (tier) DO UPDATE SET through = excluded.through`
           }))
@@ -110,7 +116,8 @@ export class MetricHistory extends Effect.Service<MetricHistory>()("vigil/Metric
         const tier = tiers[k]!
         const next = tiers[k + 1]
         const cutoff = Math.min(now - retention[tier], next === undefined ? Number.POSITIVE_INFINITY : through[next])
-        yield* sql`DELETE FROM metric_points WHERE series IN (SELECT id FROM metric_series) AND tier = ${literal(k)} AND t < ${cutoff}`
+        yield* sql`DELETE FROM metric_points WHERE tier = ${literal(k)} AND t < ${cutoff}`
+        yield* sql`DELETE FROM metric_times WHERE tier = ${literal(k)} AND t < ${cutoff}`
       }
     })
 
@@ -140,9 +147,13 @@ export class MetricHistory extends Effect.Service<MetricHistory>()("vigil/Metric
           Request: Schema.Void,
           Result: BucketRow,
           execute: () =>
-            sql`SELECT (t / ${step}) * ${step} AS b, MIN(COALESCE(vmin, vsum)) AS lo, MAX(COALESCE(vmax, vsum)) AS hi, SUM(vsum) AS total, SUM(n) AS n
-              FROM metric_points WHERE series = ${series} AND tier = ${literal(k)} AND t >= ${cursor} AND t < ${upper}
-              GROUP BY (t / ${step})`
+            // One key lookup per time the tier has in the range (SQLite keeps a CROSS JOIN's order).
+            sql`SELECT (p.t / ${step}) * ${step} AS b, MIN(COALESCE(p.vmin, p.vsum)) AS lo, MAX(COALESCE(p.vmax, p.vsum)) AS hi,
+                SUM(p.vsum) AS total, SUM(p.n) AS n
+              FROM metric_times m CROSS JOIN metric_points p
+              WHERE m.tier = ${literal(k)} AND m.t >= ${cursor} AND m.t < ${upper}
+                AND p.tier = m.tier AND p.t = m.t AND p.series = ${series}
+              GROUP BY (p.t / ${step})`
         })()
         for (const r of rows) parts.push({ t: r.b, min: r.lo, max: r.hi, sum: r.total, count: r.n })
         cursor = upper

@@ -86,6 +86,7 @@ for (const dialect of ["sqlite", "pg"] as const) {
         const sql = yield* SqlClient.SqlClient
         yield* sql`DELETE FROM metric_points`
         yield* sql`DELETE FROM metric_rollups`
+        yield* sql`DELETE FROM metric_times`
         yield* recordAll
         // Not rolled up: nothing goes, however old.
         yield* history.retain(end + 400 * day, defaultRetention)
