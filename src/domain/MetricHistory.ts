@@ -114,7 +114,8 @@ export const merge = (a: Bucket, b: Bucket): Bucket => ({
   count: a.count + b.count
 })
 
-export const average = (b: Bucket) => b.sum / b.count
+/** Within [min, max] always: adding up 0.05 a few times and dividing can land a hair above it. */
+export const average = (b: Bucket) => Math.min(b.max, Math.max(b.min, b.sum / b.count))
 
 export const bucketStart = (t: number, width: number) => (width <= 0 ? t : Math.floor(t / width) * width)
 

@@ -77,6 +77,7 @@ describe("downsampling", () => {
       expect(b.min).toBe(Math.min(...inside))
       expect(b.max).toBe(Math.max(...inside))
       expect(average(b)).toBeCloseTo(inside.reduce((a, v) => a + v, 0) / inside.length, 3)
+      expect(b.min <= average(b) && average(b) <= b.max).toBe(true)
     }
   })
 
