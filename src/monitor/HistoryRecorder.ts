@@ -33,7 +33,15 @@ export class HistoryRecorder extends Effect.Service<HistoryRecorder>()("vigil/Hi
       yield* history.retain(now, config.retention)
     }).pipe(Effect.withSpan("HistoryRecorder.upkeep"))
 
-    if (!config.enabled || Option.isNone(watch)) return { upkeep } as const
+    // Nothing watched, nothing to keep. With history off the upkeep still runs: what an earlier
+    // run recorded is removed as its retention ends.
+    if (Option.isNone(watch)) return { upkeep } as const
+    yield* upkeep.pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("metric history upkeep failed", cause)),
+      Effect.repeat(Schedule.spaced(upkeepEvery)),
+      Effect.forkScoped
+    )
+    if (!config.enabled) return { upkeep } as const
 
     let previous: Snapshot | undefined
     const record = Effect.fn("HistoryRecorder.record")(function*(snapshot: Snapshot) {
@@ -48,11 +56,6 @@ export class HistoryRecorder extends Effect.Service<HistoryRecorder>()("vigil/Hi
       Stream.filterMap((s) => s),
       Stream.buffer({ capacity: 1, strategy: "sliding" }),
       Stream.runForEach((s) => record(s).pipe(Effect.catchAllCause((cause) => Effect.logWarning("could not record metric history", cause)))),
-      Effect.forkScoped
-    )
-    yield* upkeep.pipe(
-      Effect.catchAllCause((cause) => Effect.logWarning("metric history upkeep failed", cause)),
-      Effect.repeat(Schedule.spaced(upkeepEvery)),
       Effect.forkScoped
     )
     return { upkeep } as const

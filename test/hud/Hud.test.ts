@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Path from "node:path"
@@ -113,6 +114,10 @@ describe("the HUD's charts of metric history", () => {
       const vigil = yield* startVigil(watching(sim), dir)
       yield* watchSeeded(vigil.url, sim)
       yield* pollRounds(sim, 3)
+      // Its upkeep rolled the earlier hour up into minutes as it started.
+      const minutes = yield* vigil.use(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*) AS n
+        FROM metric_points p JOIN metric_series s ON s.id = p.series WHERE s.resource = 'qemu/100' AND s.metric = 'cpu' AND p.tier = 1`))
+      expect(minutes[0]!.n).toBeGreaterThanOrEqual(59)
       const browser = yield* launchBrowser
       // A real browser's language: the headless shell reports the machine's POSIX locale
       // ("en-US@posix"), which Intl (and so uPlot's number format) refuses.
