@@ -9,6 +9,7 @@ import { EventsApi } from "./EventsApi.js"
 import { HealthApi } from "./HealthApi.js"
 import { HeartbeatsApi } from "./HeartbeatsApi.js"
 import { NotifyApi } from "./NotifyApi.js"
+import { PrometheusApi } from "./PrometheusApi.js"
 import { RemediationApi } from "./RemediationApi.js"
 
 export class VigilApi extends HttpApi.make("vigil")
@@ -19,6 +20,7 @@ export class VigilApi extends HttpApi.make("vigil")
   .add(RemediationApi)
   .add(NotifyApi)
   .add(AccessApi)
+  .add(PrometheusApi)
   .annotate(OpenApi.Title, "vigil")
   .annotate(OpenApi.Description, "Cluster events, persisted and served live over SSE and WebSocket")
 {}

@@ -22,6 +22,7 @@ import { DeadLetters } from "../store/DeadLetters.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { VigilApi } from "../api/Api.js"
 import { BadRequest, storeUnavailable } from "../api/ApiErrors.js"
+import { eventsIngested, eventsRejected } from "../telemetry/Instruments.js"
 import { EventsRejected, IngestResponse, maxEventsPerRequest } from "../api/EventsApi.js"
 import { SseStreams } from "./SseStreams.js"
 import { webSocketSession } from "./WebSocketSession.js"
@@ -93,6 +94,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
             tokens: Math.min(items.length, access.ingestRate)
           }).pipe(Effect.either)
           if (limited._tag === "Left") {
+            eventsRejected.inc({ reason: "rate_limited" }, items.length)
             const retryAfter = limited.left._tag === "RateLimiterError" && "retryAfter" in limited.left
               ? Math.max(1, Math.ceil(Duration.toSeconds((limited.left as { retryAfter: Duration.Duration }).retryAfter)))
               : 1
@@ -109,6 +111,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
             return yield* new BadRequest({ message: `body is an empty array; send 1 to ${maxEventsPerRequest} events` })
           }
           if (items.length > maxEventsPerRequest) {
+            eventsRejected.inc({ reason: "too_many" }, items.length)
             return yield* new BadRequest({
               message: `body holds ${items.length} events; at most ${maxEventsPerRequest} per request`
             })
@@ -126,6 +129,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
               results[index] = { index, status: "rejected", path: checked.left.path, reason: checked.left.message }
             }
           })
+          if (valid.length < items.length) eventsRejected.inc({ reason: "invalid" }, items.length - valid.length)
           if (valid.length === 0) {
             const first = results[0] as Extract<ItemResult, { status: "rejected" }>
             return yield* new EventsRejected({
@@ -147,6 +151,8 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
               results[index] = { index, status: "duplicate", id, source, sequence: outcome.sequence }
             }
           })
+          eventsIngested.inc({ route: "events", result: "accepted" }, accepted)
+          eventsIngested.inc({ route: "events", result: "duplicate" }, valid.length - accepted)
           return {
             accepted,
             duplicates: valid.length - accepted,

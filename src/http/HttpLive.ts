@@ -30,13 +30,15 @@ import { DocsLive } from "./DocsLive.js"
 import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
 import { NotifyHttp } from "./NotifyHttp.js"
+import { PrometheusHttp } from "./PrometheusHttp.js"
 import { RemediationHttp } from "./RemediationHttp.js"
+import { MetricsListener } from "./MetricsListener.js"
 import { NodeServer } from "./NodeServer.js"
 import { makeRequestGuard } from "./RequestGuard.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
-  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp]),
+  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp, PrometheusHttp]),
   Layer.provide(AuthLive)
 )
 
@@ -106,7 +108,7 @@ const serve = Layer.scopedDiscard(Effect.gen(function*() {
   ))
 })).pipe(Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]))
 
-export const HttpLive = serve.pipe(
+export const HttpLive = Layer.merge(serve, MetricsListener).pipe(
   HttpMiddleware.withTracerDisabledWhen(isEventStream),
   Layer.provide(cors),
   Layer.provide(DocsLive),

@@ -42,6 +42,7 @@ import type { Finding } from "./Findings.js"
 import { nodesToExplain } from "./GuestWatch.js"
 import { heartbeatEvent } from "./Heartbeat.js"
 import { Incidents } from "../store/Incidents.js"
+import { pollDuration, pollFailures } from "../telemetry/Instruments.js"
 import { reconcile } from "./Reconcile.js"
 import { healthy, onPoll, type SourceHealth } from "./SourceHealth.js"
 import { fromThreshold } from "./ThresholdFindings.js"
@@ -135,10 +136,13 @@ export const makeMonitor = (source: ClusterSourceShape) =>
     let newestApplied = 0
 
     /** Takes a snapshot; a failure is recorded as source health, never raised. */
-    const poll = Effect.gen(function*() {
+    const poll = (tier: string) => Effect.gen(function*() {
       const started = ++pollsStarted
+      const startedAt = yield* Clock.currentTimeNanos
       const result = yield* Effect.either(source.snapshot)
       const now = yield* Clock.currentTimeMillis
+      pollDuration.observe({ source: source.name, tier }, Number((yield* Clock.currentTimeNanos) - startedAt) / 1e9)
+      if (result._tag === "Left") pollFailures.inc({ source: source.name, tier })
       const outcome = yield* Ref.modify(health, (h) => {
         if (started < newestApplied) return [undefined, h] as const
         newestApplied = started
@@ -150,10 +154,10 @@ export const makeMonitor = (source: ClusterSourceShape) =>
     })
 
     /** A tier's snapshots: polled on its schedule while this instance leads, each with its term. */
-    const snapshots = (interval: Duration.Duration, offset: Duration.Duration): Stream.Stream<Polled> =>
+    const snapshots = (tier: string, interval: Duration.Duration, offset: Duration.Duration): Stream.Stream<Polled> =>
       Stream.execute(Effect.sleep(offset)).pipe(
         Stream.concat(Stream.repeatEffectWithSchedule(
-          Effect.flatMap(lead, (leads) => (leads ? Effect.map(poll, Option.map((snapshot) => ({ snapshot, term }))) : Effect.succeed(Option.none<Polled>()))),
+          Effect.flatMap(lead, (leads) => (leads ? Effect.map(poll(tier), Option.map((snapshot) => ({ snapshot, term }))) : Effect.succeed(Option.none<Polled>()))),
           Schedule.spaced(interval).pipe(Schedule.jittered)
         )),
         Stream.filterMap((p) => p)
@@ -244,16 +248,16 @@ export const makeMonitor = (source: ClusterSourceShape) =>
     const { background, critical, important, routine } = config.tiers
     const noThresholds = { term: 0, states: undefined as ThresholdStates | undefined }
     yield* Effect.forkScoped(Stream.runDrain(
-      snapshots(critical, Duration.zero).pipe(Stream.mapAccumEffect({ term: 0, state: undefined as WatchState | undefined }, (acc, p) =>
+      snapshots("critical", critical, Duration.zero).pipe(Stream.mapAccumEffect({ term: 0, state: undefined as WatchState | undefined }, (acc, p) =>
         Effect.map(watchStep(acc, p), (next) => [next, undefined] as const)))
     ))
     yield* Effect.forkScoped(Stream.runDrain(
-      snapshots(important, offset(2_000, important)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
+      snapshots("important", important, offset(2_000, important)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
         Effect.map(thresholdStep(guestAndNodeMetrics, "important")(acc, p), (next) => [next, undefined] as const)))
     ))
-    yield* Effect.forkScoped(Stream.runForEach(snapshots(routine, offset(4_000, routine)), heartbeat))
+    yield* Effect.forkScoped(Stream.runForEach(snapshots("routine", routine, offset(4_000, routine)), heartbeat))
     yield* Effect.forkScoped(Stream.runDrain(
-      snapshots(background, offset(6_000, background)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
+      snapshots("background", background, offset(6_000, background)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
         Effect.map(thresholdStep(storageMetrics, "background")(acc, p), (next) => [next, undefined] as const)))
     ))
 

@@ -10,6 +10,7 @@ import type { Message } from "./Alerts.js"
 import { Deliveries } from "./Deliveries.js"
 import { NotifyConfig } from "./NotifyConfig.js"
 import { Transport } from "./Transport.js"
+import { notifications } from "../telemetry/Instruments.js"
 
 export class Sender extends Effect.Service<Sender>()("vigil/Sender", {
   effect: Effect.gen(function*() {
@@ -33,10 +34,17 @@ export class Sender extends Effect.Service<Sender>()("vigil/Sender", {
         const result = yield* Effect.suspend(() => {
           tries++
           return transport.send(channel, message, w, id).pipe(
-            Effect.tapError((e) => deliveries.attempted(id, tries < config.attempts ? "pending" : "dead", e.reason).pipe(Effect.ignore))
+            Effect.tapError((e) => {
+              notifications.inc({ channel: channel.name, result: "failed" })
+              return deliveries.attempted(id, tries < config.attempts ? "pending" : "dead", e.reason).pipe(Effect.ignore)
+            })
           )
         }).pipe(Effect.retry(retries), Effect.either)
-        if (result._tag === "Right") return yield* deliveries.attempted(id, "sent", null)
+        if (result._tag === "Right") {
+          notifications.inc({ channel: channel.name, result: "sent" })
+          return yield* deliveries.attempted(id, "sent", null)
+        }
+        notifications.inc({ channel: channel.name, result: "dead" })
         yield* Effect.logWarning(`notification to ${channel.name} failed for good: ${result.left.reason}`)
       }).pipe(Effect.catchAllCause((cause) => Effect.logWarning(`delivery ${id} could not be recorded`, cause)))
 

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import type { NewEvent, StoredEvent } from "../domain/Event.js"
+import { commitBatchSize, commitDuration, eventsStored } from "../telemetry/Instruments.js"
 import { Committed } from "./Committed.js"
 import { EventRepo, type InsertOutcome } from "./EventRepo.js"
 import { SharedStore } from "./Shared.js"
@@ -77,6 +78,7 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
       "EventStore.commit"
     )(function*(requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>) {
       const events = requests.length === 1 ? requests[0]!.events : requests.flatMap((r) => r.events)
+      const started = yield* Clock.currentTimeNanos
       const writeState = Effect.forEach(requests, (r) => Effect.forEach(r.state, (w) => repo.setMeta(w.key, w.value)), { discard: true })
       const insert = Effect.flatMap(Clock.currentTimeMillis, (now) => repo.insert(events, now))
       const outcomes = yield* repo.withTransaction(Effect.zipRight(shared.lockWriters, Effect.zipLeft(insert, writeState))).pipe(
@@ -94,6 +96,9 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
       const committed: Array<StoredEvent> = []
       for (const o of outcomes.right) if (o._tag === "Inserted") committed.push(o.event)
       yield* fanout.committed(committed)
+      commitBatchSize.observe(events.length)
+      commitDuration.observe(Number((yield* Clock.currentTimeNanos) - started) / 1e9)
+      eventsStored.inc(committed.length)
       let offset = 0
       for (const r of requests) {
         Deferred.unsafeDone(r.done, Effect.succeed(outcomes.right.slice(offset, offset + r.events.length)))
