@@ -89,4 +89,9 @@ export const collectProcessMetrics = () => {
   if (processMetrics) return
   processMetrics = true
   Prometheus.collectDefaultMetrics({ register: instruments })
+  // Gauges that prom-client names like counters; Prometheus's linter (rightly) objects, and the
+  // counts they give (handles, requests, resources) are a debugging aid, not a service's health.
+  for (const misnamed of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    instruments.removeSingleMetric(misnamed)
+  }
 }

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { createServer } from "node:net"
 import { Tokens } from "../../src/access/Tokens.js"
+import { freePort } from "../support/Prometheus.js"
 import { exporterSeries, parseExposition, type Series } from "../support/PveExporter.js"
 import { simToken, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { cloudEvent, postEvents, startVigil } from "../support/Vigil.js"
@@ -25,17 +25,6 @@ const pveApi = (simUrl: string, path: string) =>
   )
 
 const only = (series: Series, prefix: string) => new Map([...series].filter(([key]) => key.startsWith(prefix)))
-
-/** A port nobody listens on now, for a listener vigil must open itself. */
-const freePort = Effect.promise(() =>
-  new Promise<number>((resolve) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-)
 
 const value = (series: Series, key: string) => series.get(key) ?? 0
 
