@@ -25,7 +25,7 @@ import { BadRequest, storeUnavailable } from "../api/ApiErrors.js"
 import { eventsIngested, eventsRejected } from "../telemetry/Instruments.js"
 import { EventsRejected, IngestResponse, maxEventsPerRequest } from "../api/EventsApi.js"
 import { SseStreams } from "./SseStreams.js"
-import { webSocketSession } from "./WebSocketSession.js"
+import { isUpgrade, WebSocketStreams } from "./WebSocketStreams.js"
 import { ServerConfig } from "./ServerConfig.js"
 import { cloudEventJson } from "./Wire.js"
 
@@ -49,6 +49,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
     const access = yield* AccessConfig
     const limiter = yield* RateLimiter.RateLimiter
     const sse = yield* SseStreams
+    const ws = yield* WebSocketStreams
     const deadLetters = yield* DeadLetters
 
     /**
@@ -213,8 +214,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
           const user = yield* CurrentUser
           const filter = makeFilter(urlParams, user.name)
           const after = yield* startingPoint(filter, request.headers["last-event-id"], urlParams)
-          return yield* webSocketSession(filter, after, user)
-        }).pipe(
-          Effect.catchTag("RequestError", (error) => new BadRequest({ message: `not a WebSocket upgrade: ${error.message}` }))
-        ))
-  })).pipe(Layer.provide(SseStreams.Default))
+          if (!isUpgrade(request)) return yield* new BadRequest({ message: "not a WebSocket upgrade: send Upgrade: websocket" })
+          return yield* ws.accept(request, filter, after, user)
+        }))
+  })).pipe(Layer.provide([SseStreams.Default, WebSocketStreams.Default]))
