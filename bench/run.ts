@@ -137,7 +137,7 @@ interface Clients {
   readonly close: () => void
 }
 
-const startClients = async (kind: "sse" | "socketio", url: string, total: number, procs = clientProcesses): Promise<Clients> => {
+const startClients = async (kind: "sse" | "ws" | "socketio", url: string, total: number, procs = clientProcesses): Promise<Clients> => {
   const procsStarted = Array.from({ length: procs }, () =>
     track(fork(Path.join(root, "bench/clients.ts"), [kind, url, String(Math.ceil(total / procs))], { execArgv: tsx, stdio: ["ignore", "ignore", "inherit", "ipc"] })))
   await Promise.all(procsStarted.map((c) => new Promise<void>((r) => c.once("message", () => r()))))
@@ -292,6 +292,57 @@ const connections = async () => {
   }
   out()
   out(`Ratio vigil/raw per connection = ${(rows[0]![1] / rows[1]![1]).toFixed(2)} (goal ≤ 1.3)`)
+  out()
+}
+
+/**
+ * The WebSocket transport beside a bare `ws` server on node:http (the same JSON message per
+ * event, encoded once and sent to every client): idle memory per connection, and fan-out at
+ * 1,000 clients × 100 events/s, every event counted.
+ */
+const websocket = async () => {
+  out("## 3. WebSocket: 2,000 idle clients; fan-out to 1,000 clients at 100 events/s")
+  out()
+  const idle: Record<string, number> = {}
+  const fan: Record<string, Awaited<ReturnType<typeof runRate>>> = {}
+  const servers = [
+    async () => {
+      const v = await startVigil()
+      return { ...v, streamUrl: `${v.baseUrl.replace("http", "ws")}/api/v1/events/ws?backfill=0` }
+    },
+    async () => {
+      const raw = await startForked("bare ws", "bench/servers/raw-ws.ts", "/ws")
+      return { ...raw, streamUrl: raw.streamUrl.replace("http", "ws") }
+    }
+  ]
+  for (const make of servers) {
+    const server = await make()
+    await sleep(1000)
+    const before = rssKb(server.child.pid!)
+    const idleClients = await startClients("ws", server.streamUrl, 2000)
+    await sleep(2000)
+    idle[server.name] = ((rssKb(server.child.pid!) - before) * 1024) / 2000
+    idleClients.close()
+    await sleep(1500)
+    const clients = await startClients("ws", server.streamUrl, 1000)
+    await sleep(500)
+    await runRate(server, clients, 1000, 100, 3) // warm-up, not counted
+    fan[server.name] = await runRate(server, clients, 1000, 100, 6)
+    clients.close()
+    server.child.kill("SIGKILL")
+    await sleep(1000)
+  }
+  out("| server | RSS per idle connection | delivered @100 ev/s × 1,000 | p50 ms | p99 ms | server CPU s per 100k deliveries |")
+  out("|---|---|---|---|---|---|")
+  for (const [name, r] of Object.entries(fan)) {
+    out(`| ${name} | ${(idle[name]! / 1024).toFixed(1)} KB | ${r.deliveries}/${r.expected} | ${r.p50} | ${r.p99} | ${((r.cpu / Math.max(1, r.deliveries)) * 100_000).toFixed(3)} |`)
+  }
+  const v = fan["vigil"]!
+  const raw = fan["bare ws"]!
+  const perDelivery = (r: typeof v) => r.cpu / Math.max(1, r.deliveries)
+  out()
+  out(`Ratios vigil/bare ws: RSS per connection ${(idle["vigil"]! / idle["bare ws"]!).toFixed(2)} (goal ≤ 1.3); CPU per delivery ${(perDelivery(v) / perDelivery(raw)).toFixed(2)} (goal ≤ 1); p99 ${(v.p99 / Math.max(1, raw.p99)).toFixed(2)} (goal ≤ 1.5); delivered ${((100 * v.deliveries) / Math.max(1, v.expected)).toFixed(1)} % (goal 100 %).`)
+  out("vigil's figures include ingest, validation and the SQLite commit of every event; the bare server only relays.")
   out()
 }
 
@@ -496,7 +547,7 @@ const main = async () => {
   out("seconds: clients, publisher and server share the same cores, so a run whose clients use most of a core is flagged by it.")
   out("Between runs a drain barrier waits until every delivery arrived (or none arrived for 1 s), so no run counts another's backlog.")
   out()
-  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, ingest, fanout, connections }
+  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, ingest, fanout, connections, websocket }
   for (const [name, section] of Object.entries(sections)) {
     if (only.length === 0 || only.includes(name)) await section()
   }

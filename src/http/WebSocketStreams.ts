@@ -129,7 +129,20 @@ export class WebSocketStreams extends Effect.Service<WebSocketStreams>()("vigil/
         const placeholder = NodeHttpServerRequest.toServerResponse(request)
         placeholder.detachSocket(socket)
         placeholder.end()
-        server.handleUpgrade(incoming, socket, noHead, (ws) => serve(ws, socket, filter, after, user, release))
+        const before = new Set(socket.listeners("close"))
+        server.handleUpgrade(incoming, socket, noHead, (ws) => {
+          const own = new Set(socket.listeners("close").filter((listener) => !before.has(listener)))
+          serve(ws, socket, filter, after, user, release)
+          // The platform watches the socket to interrupt the request's fiber if the client leaves
+          // mid-request; that watch (and the finished fiber, request and response it holds) would
+          // otherwise live as long as the connection. Once the fiber has ended, only the
+          // WebSocket's own listeners stay.
+          setImmediate(() => {
+            for (const listener of socket.listeners("close")) {
+              if (!own.has(listener)) socket.removeListener("close", listener as (...args: Array<unknown>) => void)
+            }
+          })
+        })
         return HttpServerResponse.empty()
       })
 
