@@ -13,6 +13,7 @@ import { noEvidence } from "../src/monitor/Causes.js"
 import { diff } from "../src/monitor/Diff.js"
 import { defaultPolicy, type Metric } from "../src/monitor/ThresholdPolicy.js"
 import { evaluate, measure } from "../src/monitor/Thresholds.js"
+import { fastResources } from "../src/sources/ResourceDecoder.js"
 import { Resource, toSnapshot } from "../src/sources/PveSchema.js"
 import { ensureBuilt } from "../scripts/build.mjs"
 
@@ -456,8 +457,11 @@ const pollCost = () => {
   }
   const parseMs = median(() => JSON.parse(payload))
   const parsed = JSON.parse(payload)
-  const decodeMs = median(() => toSnapshot(decode(parsed).data, [{ type: "cluster", name: "bench", quorate: true }], undefined, undefined, 0))
-  const a = toSnapshot(decode(parsed).data, [{ type: "cluster", name: "bench", quorate: true }], undefined, undefined, 0)
+  const status = [{ type: "cluster", name: "bench", quorate: true }]
+  const schemaMs = median(() => toSnapshot(decode(parsed).data, status, undefined, undefined, 0))
+  // What the source runs: the hand-checked decoder (equal to the schema; property-tested).
+  const decodeMs = median(() => toSnapshot(fastResources(parsed)!, status, undefined, undefined, 0))
+  const a = toSnapshot(fastResources(parsed)!, status, undefined, undefined, 0)
   const b = { ...a, guests: a.guests.map((g, i) => (i % 50 === 0 ? { ...g, status: "stopped" as const } : g)) }
   const metrics = new Set<Metric>(["cpu", "mem", "disk", "storage"])
   const state = diff(undefined, a, noEvidence).state
@@ -467,10 +471,10 @@ const pollCost = () => {
     thresholds = evaluate(defaultPolicy, thresholds, measure(b, metrics), metrics, 1).states
   })
   out(`- JSON.parse of the PVE payload (${(payload.length / 1e6).toFixed(1)} MB): ${parseMs.toFixed(1)} ms`)
-  out(`- diff + thresholds on the decoded snapshot: ${detectMs.toFixed(1)} ms`)
-  out(`- (for reference) decoding the payload with its schema into a snapshot: ${decodeMs.toFixed(1)} ms`)
+  out(`- decoding it into a snapshot: ${decodeMs.toFixed(1)} ms (with the schema's generic decoder instead: ${schemaMs.toFixed(1)} ms)`)
+  out(`- diff (with cause attribution) + thresholds on the decoded snapshot: ${detectMs.toFixed(1)} ms`)
   out()
-  out(`Ratio (diff + thresholds)/JSON.parse = ${(detectMs / parseMs).toFixed(2)} (goal ≤ 1)`)
+  out(`Ratio (decode + diff + thresholds)/JSON.parse = ${((decodeMs + detectMs) / parseMs).toFixed(2)} (goal ≤ 1.5)`)
   out()
 }
 
