@@ -1,0 +1,12 @@
+/**
+ * An incident keeps the trace context of the poll (or request) that opened it, so what is done
+ * about it later (remediation, notifications) continues that trace. Events keep theirs among
+ * their extension attributes and need no column.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
+
+export default Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE incidents ADD COLUMN traceparent TEXT`
+})
