@@ -9,12 +9,14 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as Duration from "effect/Duration"
 import { AccessConfig } from "../access/AccessConfig.js"
 import { CurrentUser } from "../api/Security.js"
 import { EventBus, retentionWatermarkKey } from "../bus/EventBus.js"
 import { type NewEvent, validateEvent } from "../domain/Event.js"
+import { traceparentOf, withTraceContext } from "../domain/TraceContext.js"
 import { mayHoldSurrogates } from "../domain/UntrustedJson.js"
 import { type EventFilter, makeFilter } from "../domain/EventFilter.js"
 import { type Severity, severityOfRank } from "../domain/Severity.js"
@@ -40,6 +42,19 @@ const lastEventIdHeader = (header: string | undefined) => {
     ? Effect.succeed(n)
     : Effect.fail(new BadRequest({ message: `Last-Event-ID header must be a sequence number, got "${header}"` }))
 }
+
+/** What a W3C `tracestate` header may hold: printable ASCII, at most 512 characters. */
+const traceStateFormat = /^[\x20-\x7e]{1,512}$/
+
+/**
+ * A caller's `tracestate` goes with its trace: the events it sends carry it beside the request's
+ * span (as their `traceparent`), unless they bring their own trace context.
+ */
+const withCallersTraceState = (events: ReadonlyArray<NewEvent>, tracestate: string | undefined) =>
+  Effect.map(Effect.option(Effect.currentSpan), (span) =>
+    tracestate === undefined || !traceStateFormat.test(tracestate) || Option.isNone(span)
+      ? events
+      : events.map((e) => withTraceContext(e, { traceparent: traceparentOf(span.value), tracestate })))
 
 export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
   Effect.gen(function*() {
@@ -140,7 +155,9 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
               results
             })
           }
-          const outcomes = yield* bus.publish(valid).pipe(Effect.mapError(unavailable))
+          const outcomes = yield* bus.publish(yield* withCallersTraceState(valid, request.headers["tracestate"])).pipe(
+            Effect.mapError(unavailable)
+          )
           let accepted = 0
           outcomes.forEach((outcome, i) => {
             const index = validIndex[i]!

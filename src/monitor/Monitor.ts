@@ -27,15 +27,15 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as Tracer from "effect/Tracer"
 import { EventBus } from "../bus/EventBus.js"
 import type { Snapshot } from "../domain/Snapshot.js"
-import type { Task } from "../domain/Task.js"
 import { Leadership } from "../scale/Leadership.js"
 import { ClusterSource, type ClusterSourceShape } from "../sources/ClusterSource.js"
 import { actingUser, SourceConfig } from "../sources/SourceConfig.js"
 import { EventRepo } from "../store/EventRepo.js"
 import type { StateWrite } from "../store/EventStore.js"
-import type { Evidence } from "./Causes.js"
+import { gatherEvidence } from "./Evidence.js"
 import { fromStateChange } from "./ChangeFindings.js"
 import { diff, seed, type WatchState } from "./Diff.js"
 import type { Finding } from "./Findings.js"
@@ -63,14 +63,15 @@ export interface ClusterView {
 /** Where the leader keeps its latest view (snapshot, source health, watch state). */
 const viewKey = "cluster_view"
 
-/** A snapshot, and the leadership term it was taken in: a new term starts the tier's state afresh. */
+/**
+ * A snapshot, the leadership term it was taken in (a new term starts the tier's state afresh),
+ * and the poll's span: each poll begins a trace, which what it leads to continues.
+ */
 interface Polled {
   readonly snapshot: Snapshot
   readonly term: number
+  readonly span: Tracer.AnySpan
 }
-
-/** How far back a node's task log is read before the previous poll: long tasks start early. */
-const taskLookbackMs = 3_600_000
 
 const guestAndNodeMetrics: ReadonlySet<Metric> = new Set(["cpu", "mem", "disk"])
 const storageMetrics: ReadonlySet<Metric> = new Set(["storage"])
@@ -153,27 +154,21 @@ export const makeMonitor = (source: ClusterSourceShape) =>
       return Either.getRight(result)
     })
 
-    /** A tier's snapshots: polled on its schedule while this instance leads, each with its term. */
+    /** One poll, the root of a trace: the snapshot with its term and the poll's span. */
+    const tracedPoll = (tier: string) =>
+      Effect.zipWith(poll(tier), Effect.orDie(Effect.currentSpan), (snapshot, span) => Option.map(snapshot, (s): Polled => ({ snapshot: s, term, span }))).pipe(
+        Effect.withSpan("Monitor.poll", { root: true, attributes: { tier, source: source.name } })
+      )
+
+    /** A tier's snapshots: polled on its schedule while this instance leads. */
     const snapshots = (tier: string, interval: Duration.Duration, offset: Duration.Duration): Stream.Stream<Polled> =>
       Stream.execute(Effect.sleep(offset)).pipe(
         Stream.concat(Stream.repeatEffectWithSchedule(
-          Effect.flatMap(lead, (leads) => (leads ? Effect.map(poll(tier), Option.map((snapshot) => ({ snapshot, term }))) : Effect.succeed(Option.none<Polled>()))),
+          Effect.flatMap(lead, (leads) => (leads ? tracedPoll(tier) : Effect.succeed(Option.none<Polled>()))),
           Schedule.spaced(interval).pipe(Schedule.jittered)
         )),
         Stream.filterMap((p) => p)
       )
-
-    /** The task logs that can explain what changed on these nodes since the previous poll. */
-    const gatherEvidence = (nodes: ReadonlySet<string>, since: number): Effect.Effect<Evidence> => {
-      const taskLog = source.taskLog
-      if (taskLog === undefined || nodes.size === 0) return Effect.succeed({ tasks: new Map(), actingUser: acting })
-      return Effect.forEach(
-        [...nodes],
-        (node) => Effect.map(Effect.either(taskLog(node, Math.floor((since - taskLookbackMs) / 1000))), (r) =>
-          [node, Either.mapLeft(r, (e) => e.reason)] as [string, Either.Either<ReadonlyArray<Task>, string>]),
-        { concurrency: 4 }
-      ).pipe(Effect.map((entries) => ({ tasks: new Map(entries), actingUser: acting })))
-    }
 
     /**
      * Tells the changes and stores the view they lead to in one commit: a successor (or this
@@ -210,14 +205,18 @@ export const makeMonitor = (source: ClusterSourceShape) =>
           yield* record(start.changes.map(fromStateChange))
           previous = start.state
         }
-        const evidence = yield* gatherEvidence(nodesToExplain(previous.guests, snapshot), previous.takenAt)
-        const { changes, state } = diff(previous, snapshot, evidence, guestPolicy)
+        const evidence = yield* gatherEvidence(source, acting, nodesToExplain(previous.guests, snapshot), previous.takenAt)
+        const { changes, state } = yield* Effect.sync(() => diff(previous, snapshot, evidence, guestPolicy)).pipe(
+          // Each change with the cause it was given ("GuestStopped:unknown" is a crash).
+          Effect.tap(({ changes }) => Effect.annotateCurrentSpan("changes", changes.map((c) => "cause" in c && c.cause !== undefined ? `${c._tag}:${c.cause.kind}` : c._tag).join(" "))),
+          Effect.withSpan("Diff.diff")
+        )
         yield* recordWithView(changes.map(fromStateChange), snapshot, state)
         return { term: polled.term, state }
       }).pipe(
         // Nothing recorded: the next poll compares with the same state and tells it then.
         Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("monitor critical round failed", cause), acc)),
-        Effect.withSpan("Monitor.critical")
+        Effect.withSpan("Monitor.critical", { parent: polled.span })
       )
 
     const thresholdStep = (metrics: ReadonlySet<Metric>, name: string) =>
@@ -234,13 +233,13 @@ export const makeMonitor = (source: ClusterSourceShape) =>
           return { term: polled.term, states: result.states as ThresholdStates | undefined }
         }).pipe(
           Effect.catchAllCause((cause) => Effect.as(Effect.logWarning(`monitor ${name} round failed`, cause), acc)),
-          Effect.withSpan(`Monitor.${name}`)
+          Effect.withSpan(`Monitor.${name}`, { parent: polled.span })
         )
 
-    const heartbeat = ({ snapshot }: Polled) =>
+    const heartbeat = ({ snapshot, span }: Polled) =>
       Effect.flatMap(incidents.openIncidents, (open) => bus.publishOne(heartbeatEvent(snapshot, open.length))).pipe(
         Effect.catchAllCause((cause) => Effect.logWarning("monitor routine round failed", cause)),
-        Effect.withSpan("Monitor.routine")
+        Effect.withSpan("Monitor.routine", { parent: span })
       )
 
     // Offsets keep the tiers from calling the API at the same instant.

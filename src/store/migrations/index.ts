@@ -9,6 +9,7 @@ import remediation from "./0003_remediation.js"
 import access from "./0004_access.js"
 import deadLetters from "./0005_dead_letters.js"
 import notifications from "./0006_notifications.js"
+import traceContext from "./0008_trace_context.js"
 
 const all = {
   "0001_events": events,
@@ -16,7 +17,8 @@ const all = {
   "0003_remediation": remediation,
   "0004_access": access,
   "0005_dead_letters": deadLetters,
-  "0006_notifications": notifications
+  "0006_notifications": notifications,
+  "0008_trace_context": traceContext
 }
 
 export const migrations = Migrator.fromRecord(all)
