@@ -13,6 +13,7 @@ import { ClusterWatch } from "../monitor/Monitor.js"
 import { Leadership } from "../scale/Leadership.js"
 import { Incidents } from "../store/Incidents.js"
 import { collectProcessMetrics, instruments } from "../telemetry/Instruments.js"
+import type { Snapshot } from "../domain/Snapshot.js"
 import { type Family, pveFamilies } from "../telemetry/PveSeries.js"
 
 export interface Exposition {
@@ -71,27 +72,49 @@ export const makeScrape = Effect.gen(function*() {
     return families
   })
 
-  /** The cluster's series, when a Proxmox VE cluster is watched and has been seen. */
-  const clusterFamilies = Option.match(watch, {
-    onNone: () => Effect.succeed<ReadonlyArray<Family>>([]),
-    onSome: (m) => Effect.map(m.latest, Option.match({
-      onNone: () => [],
-      onSome: (snapshot) => (snapshot.source === "proxmox" ? pveFamilies(snapshot) : [])
-    }))
-  })
+  /** The cluster's series (see clusterPart), when a Proxmox VE cluster is watched and has been seen. */
+  const clusterText = (openMetrics: boolean) =>
+    Option.match(watch, {
+      onNone: () => Effect.succeed(""),
+      onSome: (m) =>
+        Effect.flatMap(m.latest, (latest) =>
+          Option.isSome(latest) && latest.value.source === "proxmox" ? clusterPart(latest.value, openMetrics) : Effect.succeed(""))
+    })
 
   return Effect.fn("Scrape.exposition")(function*(accept: string | undefined) {
     const openMetrics = wantsOpenMetrics(accept)
-    const families = [...(yield* clusterFamilies), ...(yield* stateFamilies)]
+    const cluster = yield* clusterText(openMetrics)
     const merged = Prometheus.Registry.merge([instruments])
-    for (const family of openMetrics ? withoutCounterTwins(families) : families) register(merged, family)
+    for (const family of yield* stateFamilies) register(merged, family)
     // prom-client types a merged registry as text-format only, though its format can be switched.
     const registry = merged as Prometheus.Registry<Prometheus.RegistryContentType>
     if (openMetrics) registry.setContentType(Prometheus.Registry.OPENMETRICS_CONTENT_TYPE)
-    const body = yield* turns.withPermits(1)(Effect.promise(() => renderKeepingNames(registry)))
-    return { body, contentType: registry.contentType } satisfies Exposition
+    const own = yield* turns.withPermits(1)(Effect.promise(() => renderKeepingNames(registry)))
+    return { body: cluster === "" ? own : `${cluster}\n${own}`, contentType: registry.contentType } satisfies Exposition
   })
 })
+
+const clusterParts = new WeakMap<Snapshot, { text?: string; openMetrics?: string }>()
+
+/**
+ * The cluster's part of the exposition, rendered once per snapshot and format: it is most of a
+ * scrape (for 10,000 guests, 370,000 series and about 18 MB, as the exporter serves them; over a
+ * second of CPU to render), and a snapshot changes only once per critical poll. In OpenMetrics
+ * its `# EOF` is left off: vigil's own part follows and ends the exposition.
+ */
+const clusterPart = (snapshot: Snapshot, openMetrics: boolean) =>
+  Effect.promise(async () => {
+    const cached = clusterParts.get(snapshot) ?? {}
+    const hit = openMetrics ? cached.openMetrics : cached.text
+    if (hit !== undefined) return hit
+    const registry = new Prometheus.Registry<Prometheus.RegistryContentType>()
+    if (openMetrics) registry.setContentType(Prometheus.Registry.OPENMETRICS_CONTENT_TYPE)
+    const families = pveFamilies(snapshot)
+    for (const family of openMetrics ? withoutCounterTwins(families) : families) register(registry as Prometheus.Registry, family)
+    const rendered = (await registry.metrics()).replace(/# EOF\n$/, "").replace(/\n$/, "")
+    clusterParts.set(snapshot, openMetrics ? { ...cached, openMetrics: rendered } : { ...cached, text: rendered })
+    return rendered
+  })
 
 /**
  * OpenMetrics names a counter's family without `_total`, so a gauge named like a counter's
