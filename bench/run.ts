@@ -347,6 +347,43 @@ const websocket = async () => {
   out()
 }
 
+/**
+ * vigil watching a 10,000-guest simulated cluster at the default tiers (critical every 12 s,
+ * history on) for BENCH_SCALE_MINUTES (10): its RSS sampled every 30 s, to see that it stays flat
+ * after warm-up and under the goal.
+ */
+const scale = async () => {
+  const minutes = Number(process.env.BENCH_SCALE_MINUTES ?? 10)
+  out(`## 7. Memory at scale: watching 10,000 guests for ${minutes} minutes at the default tiers`)
+  out()
+  const sim = track(fork(Path.join(root, "bench/servers/big-sim.ts"), [], { execArgv: tsx, stdio: ["ignore", "ignore", "inherit", "ipc"], env: { ...process.env, BENCH_GUESTS: "10000" } }))
+  const { url, token } = await new Promise<{ url: string; token: string }>((r) => sim.once("message", (m: any) => r(m)))
+  const dataDir = mkdtempSync(Path.join(Os.tmpdir(), "vigil-bench-scale-"))
+  const vigil = track(spawn(process.execPath, ["dist/main.js"], {
+    cwd: root,
+    env: { ...process.env, VIGIL_PORT: "0", VIGIL_DATA_DIR: dataDir, VIGIL_SOURCE: "proxmox", VIGIL_PROXMOX_URL: url, VIGIL_PROXMOX_TOKEN: token, VIGIL_REMEDIATION: "false" },
+    stdio: ["ignore", "ignore", "inherit"]
+  }))
+  const samples: Array<[number, number]> = []
+  const started = Date.now()
+  while (Date.now() - started < minutes * 60_000) {
+    await sleep(30_000)
+    samples.push([Math.round((Date.now() - started) / 1000), rssKb(vigil.pid!)])
+  }
+  vigil.kill("SIGTERM")
+  sim.kill()
+  const warm = samples.filter(([t]) => t >= 120)
+  const mb = (kb: number) => (kb / 1024).toFixed(0)
+  out(`- RSS every 30 s (MB): ${samples.map(([, kb]) => mb(kb)).join(", ")}`)
+  if (warm.length >= 2) {
+    const first = warm[0]![1]
+    const last = warm[warm.length - 1]![1]
+    const peak = Math.max(...samples.map(([, kb]) => kb))
+    out(`- after 2 minutes of warm-up: ${mb(first)} MB → ${mb(last)} MB at the end (${(((last - first) / first) * 100).toFixed(1)} %); peak ${mb(peak)} MB (goal: flat, under 300 MB)`)
+  }
+  out()
+}
+
 /** One ingest request body: `size` events with fresh ids, as a producer would send them. */
 const ingestBody = (size: number) =>
   JSON.stringify(Array.from({ length: size }, (_, i) => ({
@@ -551,7 +588,7 @@ const main = async () => {
   out("seconds: clients, publisher and server share the same cores, so a run whose clients use most of a core is flagged by it.")
   out("Between runs a drain barrier waits until every delivery arrived (or none arrived for 1 s), so no run counts another's backlog.")
   out()
-  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, ingest, fanout, connections, websocket }
+  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, ingest, fanout, connections, websocket, scale }
   for (const [name, section] of Object.entries(sections)) {
     if (only.length === 0 || only.includes(name)) await section()
   }
