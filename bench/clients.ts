@@ -1,4 +1,4 @@
-// A client process for the benchmarks: opens N SSE or socket.io connections, counts deliveries
+// A client process for the benchmarks: opens N SSE, WebSocket or socket.io connections, counts deliveries
 // and samples latency (the sender's timestamp is in each event).
 //
 // The clients must not be what is measured, so SSE bytes are never decoded: frames are counted
@@ -6,6 +6,7 @@
 // timestamp. A frame that carries an id is a durable event ("\nid: " or "id: " at a chunk's start).
 import * as Http from "node:http"
 import { io } from "socket.io-client"
+import { WebSocket } from "ws"
 
 const [kind, url, countText] = process.argv.slice(2)
 const count = Number(countText)
@@ -64,9 +65,31 @@ const sseClient = () => {
   req.on("error", () => {})
 }
 
+const eventMark = Buffer.from(`{"type":"event"`)
+
+/** One WebSocket client: every message that starts as an event message is a delivery. */
+const wsClient = () => {
+  const socket = new WebSocket(url!, { perMessageDeflate: false })
+  socket.on("open", opened)
+  socket.on("message", (data: Buffer) => {
+    if (data.indexOf(eventMark) !== 0) {
+      if (data.indexOf(`{"type":"ping"`) === 0) socket.send(`{"type":"pong"}`)
+      return
+    }
+    deliveries++
+    if (++sampled % 20 === 0) {
+      const t = timestampAt(data, 0)
+      if (t > 0) latencies.push(Date.now() - t)
+    }
+  })
+  socket.on("error", () => {})
+}
+
 for (let i = 0; i < count; i++) {
   if (kind === "sse") {
     sseClient()
+  } else if (kind === "ws") {
+    wsClient()
   } else {
     const socket = io(url!, { transports: ["websocket"], forceNew: true })
     socket.on("connect", opened)

@@ -13,6 +13,7 @@ import { noEvidence } from "../src/monitor/Causes.js"
 import { diff } from "../src/monitor/Diff.js"
 import { defaultPolicy, type Metric } from "../src/monitor/ThresholdPolicy.js"
 import { evaluate, measure } from "../src/monitor/Thresholds.js"
+import { fastResources } from "../src/sources/ResourceDecoder.js"
 import { Resource, toSnapshot } from "../src/sources/PveSchema.js"
 import { ensureBuilt } from "../scripts/build.mjs"
 import { historyBench } from "./history.js"
@@ -138,7 +139,7 @@ interface Clients {
   readonly close: () => void
 }
 
-const startClients = async (kind: "sse" | "socketio", url: string, total: number, procs = clientProcesses): Promise<Clients> => {
+const startClients = async (kind: "sse" | "ws" | "socketio", url: string, total: number, procs = clientProcesses): Promise<Clients> => {
   const procsStarted = Array.from({ length: procs }, () =>
     track(fork(Path.join(root, "bench/clients.ts"), [kind, url, String(Math.ceil(total / procs))], { execArgv: tsx, stdio: ["ignore", "ignore", "inherit", "ipc"] })))
   await Promise.all(procsStarted.map((c) => new Promise<void>((r) => c.once("message", () => r()))))
@@ -296,6 +297,94 @@ const connections = async () => {
   out()
 }
 
+/**
+ * The WebSocket transport beside a bare `ws` server on node:http (the same JSON message per
+ * event, encoded once and sent to every client): idle memory per connection, and fan-out at
+ * 1,000 clients × 100 events/s, every event counted.
+ */
+const websocket = async () => {
+  out("## 3. WebSocket: 2,000 idle clients; fan-out to 1,000 clients at 100 events/s")
+  out()
+  const idle: Record<string, number> = {}
+  const fan: Record<string, Awaited<ReturnType<typeof runRate>>> = {}
+  const servers = [
+    async () => {
+      const v = await startVigil()
+      return { ...v, streamUrl: `${v.baseUrl.replace("http", "ws")}/api/v1/events/ws?backfill=0` }
+    },
+    async () => {
+      const raw = await startForked("bare ws", "bench/servers/raw-ws.ts", "/ws")
+      return { ...raw, streamUrl: raw.streamUrl.replace("http", "ws") }
+    }
+  ]
+  for (const make of servers) {
+    const server = await make()
+    await sleep(1000)
+    const before = rssKb(server.child.pid!)
+    const idleClients = await startClients("ws", server.streamUrl, 2000)
+    await sleep(2000)
+    idle[server.name] = ((rssKb(server.child.pid!) - before) * 1024) / 2000
+    idleClients.close()
+    await sleep(1500)
+    const clients = await startClients("ws", server.streamUrl, 1000)
+    await sleep(500)
+    await runRate(server, clients, 1000, 100, 3) // warm-up, not counted
+    fan[server.name] = await runRate(server, clients, 1000, 100, 6)
+    clients.close()
+    server.child.kill("SIGKILL")
+    await sleep(1000)
+  }
+  out("| server | RSS per idle connection | delivered @100 ev/s × 1,000 | p50 ms | p99 ms | server CPU s per 100k deliveries |")
+  out("|---|---|---|---|---|---|")
+  for (const [name, r] of Object.entries(fan)) {
+    out(`| ${name} | ${(idle[name]! / 1024).toFixed(1)} KB | ${r.deliveries}/${r.expected} | ${r.p50} | ${r.p99} | ${((r.cpu / Math.max(1, r.deliveries)) * 100_000).toFixed(3)} |`)
+  }
+  const v = fan["vigil"]!
+  const raw = fan["bare ws"]!
+  const perDelivery = (r: typeof v) => r.cpu / Math.max(1, r.deliveries)
+  out()
+  out(`Ratios vigil/bare ws: RSS per connection ${(idle["vigil"]! / idle["bare ws"]!).toFixed(2)} (goal ≤ 1.3); CPU per delivery ${(perDelivery(v) / perDelivery(raw)).toFixed(2)} (goal ≤ 1); p99 ${(v.p99 / Math.max(1, raw.p99)).toFixed(2)} (goal ≤ 1.5); delivered ${((100 * v.deliveries) / Math.max(1, v.expected)).toFixed(1)} % (goal 100 %).`)
+  out("vigil's figures include ingest, validation and the SQLite commit of every event; the bare server only relays.")
+  out()
+}
+
+/**
+ * vigil watching a 10,000-guest simulated cluster at the default tiers (critical every 12 s,
+ * history on) for BENCH_SCALE_MINUTES (10): its RSS sampled every 30 s, to see that it stays flat
+ * after warm-up and under the goal.
+ */
+const scale = async () => {
+  const minutes = Number(process.env.BENCH_SCALE_MINUTES ?? 10)
+  out(`## 7. Memory at scale: watching 10,000 guests for ${minutes} minutes at the default tiers`)
+  out()
+  const sim = track(fork(Path.join(root, "bench/servers/big-sim.ts"), [], { execArgv: tsx, stdio: ["ignore", "ignore", "inherit", "ipc"], env: { ...process.env, BENCH_GUESTS: "10000" } }))
+  const { url, token } = await new Promise<{ url: string; token: string }>((r) => sim.once("message", (m: any) => r(m)))
+  const dataDir = mkdtempSync(Path.join(Os.tmpdir(), "vigil-bench-scale-"))
+  const vigil = track(spawn(process.execPath, ["dist/main.js"], {
+    cwd: root,
+    env: { ...process.env, VIGIL_PORT: "0", VIGIL_DATA_DIR: dataDir, VIGIL_SOURCE: "proxmox", VIGIL_PROXMOX_URL: url, VIGIL_PROXMOX_TOKEN: token, VIGIL_REMEDIATION: "false" },
+    stdio: ["ignore", "ignore", "inherit"]
+  }))
+  const samples: Array<[number, number]> = []
+  const started = Date.now()
+  while (Date.now() - started < minutes * 60_000) {
+    await sleep(30_000)
+    samples.push([Math.round((Date.now() - started) / 1000), rssKb(vigil.pid!)])
+  }
+  vigil.kill("SIGTERM")
+  sim.kill()
+  const warm = samples.filter(([t]) => t >= 120)
+  const mb = (kb: number) => (kb / 1024).toFixed(0)
+  out(`- RSS every 30 s (MB): ${samples.map(([, kb]) => mb(kb)).join(", ")}`)
+  if (warm.length >= 2) {
+    const first = warm[0]![1]
+    const last = warm[warm.length - 1]![1]
+    const peak = Math.max(...samples.map(([, kb]) => kb))
+    out(`- after 2 minutes of warm-up: ${mb(first)} MB → ${mb(last)} MB at the end (${(((last - first) / first) * 100).toFixed(1)} %); peak ${mb(peak)} MB (goal: flat, under 300 MB)`)
+  }
+  out()
+}
+
 /** One ingest request body: `size` events with fresh ids, as a producer would send them. */
 const ingestBody = (size: number) =>
   JSON.stringify(Array.from({ length: size }, (_, i) => ({
@@ -406,8 +495,11 @@ const pollCost = () => {
   }
   const parseMs = median(() => JSON.parse(payload))
   const parsed = JSON.parse(payload)
-  const decodeMs = median(() => toSnapshot(decode(parsed).data, [{ type: "cluster", name: "bench", quorate: true }], undefined, undefined, 0))
-  const a = toSnapshot(decode(parsed).data, [{ type: "cluster", name: "bench", quorate: true }], undefined, undefined, 0)
+  const status = [{ type: "cluster", name: "bench", quorate: true }]
+  const schemaMs = median(() => toSnapshot(decode(parsed).data, status, undefined, undefined, 0))
+  // What the source runs: the hand-checked decoder (equal to the schema; property-tested).
+  const decodeMs = median(() => toSnapshot(fastResources(parsed)!, status, undefined, undefined, 0))
+  const a = toSnapshot(fastResources(parsed)!, status, undefined, undefined, 0)
   const b = { ...a, guests: a.guests.map((g, i) => (i % 50 === 0 ? { ...g, status: "stopped" as const } : g)) }
   const metrics = new Set<Metric>(["cpu", "mem", "disk", "storage"])
   const state = diff(undefined, a, noEvidence).state
@@ -417,10 +509,10 @@ const pollCost = () => {
     thresholds = evaluate(defaultPolicy, thresholds, measure(b, metrics), metrics, 1).states
   })
   out(`- JSON.parse of the PVE payload (${(payload.length / 1e6).toFixed(1)} MB): ${parseMs.toFixed(1)} ms`)
-  out(`- diff + thresholds on the decoded snapshot: ${detectMs.toFixed(1)} ms`)
-  out(`- (for reference) decoding the payload with its schema into a snapshot: ${decodeMs.toFixed(1)} ms`)
+  out(`- decoding it into a snapshot: ${decodeMs.toFixed(1)} ms (with the schema's generic decoder instead: ${schemaMs.toFixed(1)} ms)`)
+  out(`- diff (with cause attribution) + thresholds on the decoded snapshot: ${detectMs.toFixed(1)} ms`)
   out()
-  out(`Ratio (diff + thresholds)/JSON.parse = ${(detectMs / parseMs).toFixed(2)} (goal ≤ 1)`)
+  out(`Ratio (decode + diff + thresholds)/JSON.parse = ${((decodeMs + detectMs) / parseMs).toFixed(2)} (goal ≤ 1.5)`)
   out()
 }
 
@@ -497,7 +589,7 @@ const main = async () => {
   out("seconds: clients, publisher and server share the same cores, so a run whose clients use most of a core is flagged by it.")
   out("Between runs a drain barrier waits until every delivery arrived (or none arrived for 1 s), so no run counts another's backlog.")
   out()
-  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, history: historyBench(out), ingest, fanout, connections }
+  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, history: historyBench(out), ingest, fanout, connections, websocket, scale }
   for (const [name, section] of Object.entries(sections)) {
     if (only.length === 0 || only.includes(name)) await section()
   }

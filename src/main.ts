@@ -13,6 +13,7 @@ import { Tokens } from "./access/Tokens.js"
 import { BackboneLive } from "./bus/Backbone.js"
 import { HttpLive } from "./http/HttpLive.js"
 import { LoggingLive } from "./Logging.js"
+import { TracingLive } from "./Tracing.js"
 import { Lifecycle } from "./http/Lifecycle.js"
 import { NodeServer } from "./http/NodeServer.js"
 import { ServerConfig } from "./http/ServerConfig.js"
@@ -90,8 +91,9 @@ const survive = (what: string) => (error: unknown) => {
 export const runServer = () => {
   process.on("uncaughtException", survive("an exception"))
   process.on("unhandledRejection", survive("a rejected promise"))
-  // The logger is LoggingLive's, not the one runMain would add.
-  NodeRuntime.runMain(Layer.launch(VigilLive).pipe(Effect.provide(LoggingLive)), { disablePrettyLogger: true })
+  // The logger is LoggingLive's, not the one runMain would add. Tracing wraps everything, so the
+  // spans of shutting down are exported too before it flushes and closes.
+  NodeRuntime.runMain(Layer.launch(VigilLive).pipe(Effect.provide(TracingLive), Effect.provide(LoggingLive)), { disablePrettyLogger: true })
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) runServer()

@@ -10,6 +10,7 @@ import { HealthApi } from "./HealthApi.js"
 import { HeartbeatsApi } from "./HeartbeatsApi.js"
 import { MetricsApi } from "./MetricsApi.js"
 import { NotifyApi } from "./NotifyApi.js"
+import { PrometheusApi } from "./PrometheusApi.js"
 import { RemediationApi } from "./RemediationApi.js"
 
 export class VigilApi extends HttpApi.make("vigil")
@@ -20,6 +21,7 @@ export class VigilApi extends HttpApi.make("vigil")
   .add(RemediationApi)
   .add(NotifyApi)
   .add(AccessApi)
+  .add(PrometheusApi)
   .add(MetricsApi)
   .annotate(OpenApi.Title, "vigil")
   .annotate(OpenApi.Description, "Cluster events, persisted and served live over SSE and WebSocket")

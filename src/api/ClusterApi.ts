@@ -3,11 +3,13 @@
  */
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as OpenApi from "@effect/platform/OpenApi"
 import * as Schema from "effect/Schema"
 import { RequireRead } from "./Security.js"
 import { Cause } from "../domain/Cause.js"
 import { ClusterNode, Guest, PortConflict, ServiceCheck, StoragePool } from "../domain/Snapshot.js"
 import { Incident } from "../domain/Incident.js"
+import { IncidentTimeline } from "../domain/Timeline.js"
 import { NotFound, ServiceUnavailable } from "./ApiErrors.js"
 
 const Usage = Schema.Struct({
@@ -79,5 +81,14 @@ export class ClusterApi extends HttpApiGroup.make("cluster")
       .setUrlParams(IncidentQuery)
       .addSuccess(Schema.Array(Incident))
       .addError(ServiceUnavailable)
+  )
+  .add(
+    HttpApiEndpoint.get("timeline", "/api/v1/incidents/:id/timeline")
+      .middleware(RequireRead)
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .addSuccess(IncidentTimeline)
+      .addError(NotFound)
+      .addError(ServiceUnavailable)
+      .annotate(OpenApi.Description, "Everything vigil knows about the incident, in order, with the trace id")
   )
 {}

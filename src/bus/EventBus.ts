@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { NewEvent } from "../domain/Event.js"
 import type { EventFilter } from "../domain/EventFilter.js"
+import { traceparentOf, withTraceContext } from "../domain/TraceContext.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { EventStore, type StateWrite, StoreUnavailable } from "../store/EventStore.js"
 import { type Delivery, Hub, Signal, type Sink, type SubscriptionEnded, type Transport } from "./Hub.js"
@@ -39,13 +40,19 @@ export class EventBus extends Effect.Service<EventBus>()("vigil/EventBus", {
     const repo = yield* EventRepo
     const hub = yield* Hub
 
-    /** Commits the events (and `state` in the same transaction), then publishes them; answers once they are durable. */
+    /**
+     * Commits the events (and `state` in the same transaction), then publishes them; answers once
+     * they are durable. Each event carries this publication's span as its trace context (unless
+     * it brought its own), so what reacts to it continues the trace that produced it.
+     */
     const publish = Effect.fn("EventBus.publish")(function*(events: ReadonlyArray<NewEvent>, state?: ReadonlyArray<StateWrite>) {
-      return yield* store.append(events, state)
+      const span = yield* Effect.currentSpan.pipe(Effect.option)
+      const traced = Option.isNone(span) ? events : events.map((e) => withTraceContext(e, { traceparent: traceparentOf(span.value) }))
+      yield* Effect.annotateCurrentSpan("events", events.length)
+      return yield* store.append(traced, state)
     })
 
-    const publishOne = (event: NewEvent) =>
-      Effect.map(store.append([event]), (outcomes) => outcomes[0]!)
+    const publishOne = (event: NewEvent) => Effect.map(publish([event]), (outcomes) => outcomes[0]!)
 
     const signal = (name: string, payload: unknown) => Effect.sync(() => hub.signal(new Signal(name, payload)))
 

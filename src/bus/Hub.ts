@@ -111,8 +111,12 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
     const subscriberBuffer = yield* positiveInt("VIGIL_SUBSCRIBER_BUFFER", 4096)
     const entries = new Set<Subscription>()
     let closed = false
+    // Plain counts, read when metrics are scraped: counting on the fan-out path costs an addition.
+    const delivered: Record<Transport, number> = { sse: 0, ws: 0, internal: 0 }
+    const cutOffs: Record<Transport, number> = { sse: 0, ws: 0, internal: 0 }
 
     const cutOff = (entry: Subscription) => {
+      cutOffs[entry.transport]++
       entries.delete(entry)
       entry.sink.end(new SubscriberLagged({ buffered: subscriberBuffer }))
     }
@@ -140,7 +144,10 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
           continue
         }
         const mine = matching(entry.filter, entry.replayedThrough, events)
-        if (mine.length > 0) entry.sink.events(mine)
+        if (mine.length > 0) {
+          delivered[entry.transport] += mine.length
+          entry.sink.events(mine)
+        }
       }
     }
 
@@ -183,7 +190,10 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
       entry.held = undefined
       entry.replayedThrough = cursor
       const pending = held.filter((event) => event.sequence > cursor)
-      if (pending.length > 0) entry.sink.events(pending)
+      if (pending.length > 0) {
+        delivered[entry.transport] += pending.length
+        entry.sink.events(pending)
+      }
       return true
     }
 
@@ -210,6 +220,8 @@ export class Hub extends Effect.Service<Hub>()("vigil/Hub", {
       bufferSize: subscriberBuffer,
       closeAll,
       countByTransport,
+      /** Live events handed to subscribers and subscribers cut off as too slow, by transport, since start. */
+      counters: () => ({ delivered: { ...delivered }, cutOffs: { ...cutOffs } }),
       size: () => entries.size
     } as const
   })

@@ -13,6 +13,7 @@ import { positiveInt } from "../domain/ConfigFormats.js"
 import { EventBus, retentionWatermarkKey } from "./EventBus.js"
 import { makeEvent } from "../domain/Event.js"
 import { EventRepo } from "../store/EventRepo.js"
+import { retentionRemoved } from "../telemetry/Instruments.js"
 
 export interface RetentionReport {
   readonly removed: number
@@ -43,6 +44,7 @@ export class Retention extends Effect.Service<Retention>()("vigil/Retention", {
       // is about to disappear.
       yield* repo.setMeta(retentionWatermarkKey, String(Math.max(upTo, Number(previous ?? 0))))
       const removed = yield* repo.deleteUpTo(upTo)
+      retentionRemoved.inc(removed)
       yield* Effect.logInfo("retention removed events", { removed, deletedThrough: upTo })
       if (removed > 0) {
         yield* bus.publishOne(makeEvent({

@@ -13,6 +13,7 @@ import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import { kindOf } from "./EventKinds.js"
 import { Severity } from "./Severity.js"
+import { isTraceparent, notATraceparent } from "./TraceContext.js"
 import { isAbsoluteUri, isUriReference } from "./UriReference.js"
 import { illFormedMessage, illFormedPath } from "./UntrustedJson.js"
 
@@ -141,6 +142,7 @@ const checkExtensions = (raw: Record<string, unknown>): Either.Either<string | u
       })
     }
     if (value === null || value === undefined) continue
+    if (key === "traceparent" && (typeof value !== "string" || !isTraceparent(value))) return Either.left({ path: key, message: notATraceparent })
     if (typeof value === "string" && (value.length > 1024 || controlCharacter.test(value))) {
       return Either.left({ path: key, message: "must be at most 1024 characters, without control characters" })
     }

@@ -29,7 +29,10 @@ export const Incident = Schema.Struct({
   resolvedAt: Schema.NullOr(Schema.String),
   durationSeconds: Schema.Number,
   count: Schema.Int,
-  acknowledged: Schema.NullOr(Acknowledgement)
+  acknowledged: Schema.NullOr(Acknowledgement),
+  traceparent: Schema.NullOr(Schema.String).annotations({
+    description: "W3C trace context of the poll or request that opened it; what vigil does about it continues this trace"
+  })
 }).annotations({ identifier: "Incident" })
 export type Incident = typeof Incident.Type
 

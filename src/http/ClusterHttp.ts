@@ -6,6 +6,10 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { guestKey, storageKey } from "../domain/Snapshot.js"
+import { timeline } from "../domain/Timeline.js"
+import { Deliveries } from "../notify/Deliveries.js"
+import { AuditRepo } from "../remediation/AuditRepo.js"
+import { EventRepo } from "../store/EventRepo.js"
 import { Incidents } from "../store/Incidents.js"
 import { ClusterWatch } from "../monitor/Monitor.js"
 import { percent } from "../monitor/Thresholds.js"
@@ -20,10 +24,16 @@ const shown = (used: number | undefined, total: number | undefined) => {
 
 const unavailable = storeUnavailable
 
+/** At most this many events and audit rows go into one timeline: a flapping incident's history is long. */
+const timelineEvents = 2_000
+
 export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) =>
   Effect.gen(function*() {
     const incidents = yield* Incidents
     const monitor = yield* ClusterWatch
+    const repo = yield* EventRepo
+    const audit = yield* AuditRepo
+    const deliveries = yield* Deliveries
 
     return handlers
       .handle("cluster", () =>
@@ -85,4 +95,15 @@ export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) 
           }
         }))
       .handle("incidents", ({ urlParams }) => incidents.list(urlParams).pipe(Effect.mapError(unavailable)))
+      .handle("timeline", ({ path }) =>
+        Effect.gen(function*() {
+          const incident = yield* incidents.byId(path.id)
+          if (incident === undefined) return yield* new NotFound({ message: `no incident ${path.id}` })
+          const events = yield* repo.aboutSubject(incident.target, Date.parse(incident.openedAt), timelineEvents)
+          const actions = yield* audit.recent({ incidentKey: incident.key, limit: timelineEvents })
+          return timeline(incident, events, actions, yield* deliveries.aboutIncident(incident))
+        }).pipe(Effect.catchTags({
+          SqlError: (e) => Effect.fail(unavailable(e)),
+          ParseError: (e) => Effect.fail(unavailable(e))
+        })))
   }))

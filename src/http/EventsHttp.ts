@@ -9,12 +9,14 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as RateLimiter from "@effect/experimental/RateLimiter"
 import * as Duration from "effect/Duration"
 import { AccessConfig } from "../access/AccessConfig.js"
 import { CurrentUser } from "../api/Security.js"
 import { EventBus, retentionWatermarkKey } from "../bus/EventBus.js"
 import { type NewEvent, validateEvent } from "../domain/Event.js"
+import { traceparentOf, withTraceContext } from "../domain/TraceContext.js"
 import { mayHoldSurrogates } from "../domain/UntrustedJson.js"
 import { type EventFilter, makeFilter } from "../domain/EventFilter.js"
 import { type Severity, severityOfRank } from "../domain/Severity.js"
@@ -22,9 +24,10 @@ import { DeadLetters } from "../store/DeadLetters.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { VigilApi } from "../api/Api.js"
 import { BadRequest, storeUnavailable } from "../api/ApiErrors.js"
+import { eventsIngested, eventsRejected } from "../telemetry/Instruments.js"
 import { EventsRejected, IngestResponse, maxEventsPerRequest } from "../api/EventsApi.js"
 import { SseStreams } from "./SseStreams.js"
-import { webSocketSession } from "./WebSocketSession.js"
+import { isUpgrade, WebSocketStreams } from "./WebSocketStreams.js"
 import { ServerConfig } from "./ServerConfig.js"
 import { cloudEventJson } from "./Wire.js"
 
@@ -40,6 +43,19 @@ const lastEventIdHeader = (header: string | undefined) => {
     : Effect.fail(new BadRequest({ message: `Last-Event-ID header must be a sequence number, got "${header}"` }))
 }
 
+/** What a W3C `tracestate` header may hold: printable ASCII, at most 512 characters. */
+const traceStateFormat = /^[\x20-\x7e]{1,512}$/
+
+/**
+ * A caller's `tracestate` goes with its trace: the events it sends carry it beside the request's
+ * span (as their `traceparent`), unless they bring their own trace context.
+ */
+const withCallersTraceState = (events: ReadonlyArray<NewEvent>, tracestate: string | undefined) =>
+  Effect.map(Effect.option(Effect.currentSpan), (span) =>
+    tracestate === undefined || !traceStateFormat.test(tracestate) || Option.isNone(span)
+      ? events
+      : events.map((e) => withTraceContext(e, { traceparent: traceparentOf(span.value), tracestate })))
+
 export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
   Effect.gen(function*() {
     const bus = yield* EventBus
@@ -48,6 +64,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
     const access = yield* AccessConfig
     const limiter = yield* RateLimiter.RateLimiter
     const sse = yield* SseStreams
+    const ws = yield* WebSocketStreams
     const deadLetters = yield* DeadLetters
 
     /**
@@ -93,6 +110,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
             tokens: Math.min(items.length, access.ingestRate)
           }).pipe(Effect.either)
           if (limited._tag === "Left") {
+            eventsRejected.inc({ reason: "rate_limited" }, items.length)
             const retryAfter = limited.left._tag === "RateLimiterError" && "retryAfter" in limited.left
               ? Math.max(1, Math.ceil(Duration.toSeconds((limited.left as { retryAfter: Duration.Duration }).retryAfter)))
               : 1
@@ -109,6 +127,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
             return yield* new BadRequest({ message: `body is an empty array; send 1 to ${maxEventsPerRequest} events` })
           }
           if (items.length > maxEventsPerRequest) {
+            eventsRejected.inc({ reason: "too_many" }, items.length)
             return yield* new BadRequest({
               message: `body holds ${items.length} events; at most ${maxEventsPerRequest} per request`
             })
@@ -126,6 +145,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
               results[index] = { index, status: "rejected", path: checked.left.path, reason: checked.left.message }
             }
           })
+          if (valid.length < items.length) eventsRejected.inc({ reason: "invalid" }, items.length - valid.length)
           if (valid.length === 0) {
             const first = results[0] as Extract<ItemResult, { status: "rejected" }>
             return yield* new EventsRejected({
@@ -135,7 +155,9 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
               results
             })
           }
-          const outcomes = yield* bus.publish(valid).pipe(Effect.mapError(unavailable))
+          const outcomes = yield* bus.publish(yield* withCallersTraceState(valid, request.headers["tracestate"])).pipe(
+            Effect.mapError(unavailable)
+          )
           let accepted = 0
           outcomes.forEach((outcome, i) => {
             const index = validIndex[i]!
@@ -147,6 +169,8 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
               results[index] = { index, status: "duplicate", id, source, sequence: outcome.sequence }
             }
           })
+          eventsIngested.inc({ route: "events", result: "accepted" }, accepted)
+          eventsIngested.inc({ route: "events", result: "duplicate" }, valid.length - accepted)
           return {
             accepted,
             duplicates: valid.length - accepted,
@@ -207,8 +231,7 @@ export const EventsHttp = HttpApiBuilder.group(VigilApi, "events", (handlers) =>
           const user = yield* CurrentUser
           const filter = makeFilter(urlParams, user.name)
           const after = yield* startingPoint(filter, request.headers["last-event-id"], urlParams)
-          return yield* webSocketSession(filter, after, user)
-        }).pipe(
-          Effect.catchTag("RequestError", (error) => new BadRequest({ message: `not a WebSocket upgrade: ${error.message}` }))
-        ))
-  })).pipe(Layer.provide(SseStreams.Default))
+          if (!isUpgrade(request)) return yield* new BadRequest({ message: "not a WebSocket upgrade: send Upgrade: websocket" })
+          return yield* ws.accept(request, filter, after, user)
+        }))
+  })).pipe(Layer.provide([SseStreams.Default, WebSocketStreams.Default]))

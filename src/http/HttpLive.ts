@@ -31,13 +31,15 @@ import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
 import { MetricsHttp } from "./MetricsHttp.js"
 import { NotifyHttp } from "./NotifyHttp.js"
+import { PrometheusHttp } from "./PrometheusHttp.js"
 import { RemediationHttp } from "./RemediationHttp.js"
+import { MetricsListener } from "./MetricsListener.js"
 import { NodeServer } from "./NodeServer.js"
 import { makeRequestGuard } from "./RequestGuard.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
-  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp, MetricsHttp]),
+  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp, PrometheusHttp, MetricsHttp]),
   Layer.provide(AuthLive)
 )
 
@@ -107,7 +109,7 @@ const serve = Layer.scopedDiscard(Effect.gen(function*() {
   ))
 })).pipe(Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer]))
 
-export const HttpLive = serve.pipe(
+export const HttpLive = Layer.merge(serve, MetricsListener).pipe(
   HttpMiddleware.withTracerDisabledWhen(isEventStream),
   Layer.provide(cors),
   Layer.provide(DocsLive),

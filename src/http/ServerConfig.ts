@@ -1,5 +1,5 @@
 /**
- * The HTTP server's settings: where it listens, how large and deep a request may be, and how the
+ * The HTTP server's settings: where it listens (and the metrics listener, if any), how large and deep a request may be, and how the
  * live streams behave (backfill, keep-alive, retry advice, ping, the bound on what a slow client
  * may leave untaken, the grace shutdown gives clients to read their final frame).
  */
@@ -16,6 +16,10 @@ export const serverConfig = Config.all({
     Config.validate({ message: "must be a port number from 0 to 65535", validation: (n) => n >= 0 && n <= 65535 }),
     Config.withDefault(7070)
   ),
+  /** A second listener serving only `GET /metrics`, without authentication, for a scraper on a private network. */
+  metricsPort: Config.option(Config.integer("VIGIL_METRICS_PORT").pipe(
+    Config.validate({ message: "must be a port number from 0 to 65535", validation: (n) => n >= 0 && n <= 65535 })
+  )),
   /** Largest accepted ingest body, in bytes; larger ones get 413. */
   maxBodyBytes: positiveInt("VIGIL_MAX_BODY_BYTES", 4 * 1024 * 1024),
   /** Largest accepted body on every other route, and largest WebSocket message: they are small; 64 KiB leaves room. */

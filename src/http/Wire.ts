@@ -16,7 +16,7 @@ const q = JSON.stringify
 
 const jsonCache = new WeakMap<StoredEvent, string>()
 const sseCache = new WeakMap<Delivery, Uint8Array>()
-const wsCache = new WeakMap<Delivery, string>()
+const wsBytesCache = new WeakMap<Delivery, Uint8Array>()
 
 const memo = <K extends object, V>(cache: WeakMap<K, V>, key: K, render: (key: K) => V): V => {
   let value = cache.get(key)
@@ -53,5 +53,7 @@ export const sseFrame = (d: Delivery): Uint8Array =>
 
 /** The WebSocket message: `{"type":"event","event":…}`, or `{"type":<signal>,"data":…}`. */
 export const wsMessage = (d: Delivery): string =>
-  memo(wsCache, d, () =>
-    d instanceof StoredEvent ? `{"type":"event","event":${cloudEventJson(d)}}` : `{"type":${q(d.name)},"data":${d.json}}`)
+  d instanceof StoredEvent ? `{"type":"event","event":${cloudEventJson(d)}}` : `{"type":${q(d.name)},"data":${d.json}}`
+
+/** The WebSocket message as bytes, encoded once and sent as is to every client that takes it. */
+export const wsMessageBytes = (d: Delivery): Uint8Array => memo(wsBytesCache, d, () => encoder.encode(wsMessage(d)))

@@ -2,6 +2,7 @@
 // talking to vigil's own API and stream. A token, when auth is on, comes from ?token= or storage.
 import { html, render, useEffect, useRef, useState } from "/hud/vendor/standalone.js"
 import { ResourceChart, Sparkline } from "/hud/charts.js"
+import { Timeline } from "/hud/timeline.js"
 
 const params = new URLSearchParams(location.search)
 const token = params.get("token") ?? localStorage.getItem("vigil_token") ?? ""
@@ -110,11 +111,12 @@ const Feed = ({ events, paused, setPaused }) => {
 /** An operator's hand on an incident: take it on (no more repeats), or silence it until it resolves. */
 const act = (refresh, request) => request.then(refresh, (e) => alert(e.message))
 
-const Incidents = ({ incidents, refresh }) => html`<section>
+const Incidents = ({ incidents, refresh, show }) => html`<section>
   <h2>Incidents</h2>
   <table id="incidents"><tr><th>status</th><th>condition</th><th>target</th><th>for</th><th>count</th><th></th></tr>
     ${incidents.map((i) => html`<tr data-key=${i.key} class=${i.status}>
-      <td class=${`sev ${i.status === "open" ? i.severity : "debug"}`}>${i.status}</td><td>${i.condition}</td><td>${i.target}</td>
+      <td class=${`sev ${i.status === "open" ? i.severity : "debug"}`}>${i.status}</td>
+      <td class="open-timeline" title="show its timeline" onClick=${() => show(i.id)}>${i.condition}</td><td>${i.target}</td>
       <td>${i.status === "open" ? since(i.openedAt) : `${i.durationSeconds}s`}</td><td>${i.count}</td>
       <td class="row-actions">${i.status !== "open" ? null : i.acknowledged
         ? html`<span class="acked" title=${i.acknowledged.comment ?? ""}>acked by ${i.acknowledged.by}</span>
@@ -194,6 +196,7 @@ const App = () => {
   const [producers, setProducers] = useState([])
   const [silences, setSilences] = useState([])
   const [deliveries, setDeliveries] = useState([])
+  const [shown, setShown] = useState(null)
   const [connection, setConnection] = useState("offline")
   const [lastHub, setLastHub] = useState(0)
   const [paused, setPaused] = useState(false)
@@ -283,7 +286,8 @@ const App = () => {
       ${selected ? html`<div class="wide"><${ResourceChart} api=${api} resource=${selected} onClose=${() => setSelected(null)} /></div>` : null}
       <${Feed} events=${events} paused=${paused} setPaused=${setPaused} />
       <div>
-        <${Incidents} incidents=${incidents} refresh=${refresh} />
+        <${Incidents} incidents=${incidents} refresh=${refresh} show=${setShown} />
+        ${shown === null ? null : html`<${Timeline} id=${shown} api=${api} onClose=${() => setShown(null)} />`}
         <${Silences} silences=${silences} refresh=${refresh} />
         <${Remediation} actions=${actions} proposals=${proposals} refresh=${refresh} />
         <${Deliveries} deliveries=${deliveries} refresh=${refresh} />

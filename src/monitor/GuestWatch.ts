@@ -73,12 +73,19 @@ export const rememberGuest = (g: Guest, now: number, before?: GuestMemory): Gues
   cause: before?.cause
 })
 
-const nodeUp = (snapshot: Snapshot, node: string) => snapshot.nodes.find((n) => n.name === node)?.status === "online"
+/** The nodes that are online, looked up once per poll rather than once per guest. */
+const onlineNodes = (snapshot: Snapshot): ReadonlySet<string> => {
+  const up = new Set<string>()
+  for (const n of snapshot.nodes) if (n.status === "online") up.add(n.name)
+  return up
+}
 
 /** The nodes whose task logs can explain what the snapshot shows of its guests (pure, cheap). */
 export const nodesToExplain = (previous: ReadonlyMap<string, GuestMemory> | undefined, snapshot: Snapshot): ReadonlySet<string> => {
   const nodes = new Set<string>()
   if (previous === undefined) return nodes
+  const up = onlineNodes(snapshot)
+  const nodeUp = (_: Snapshot, node: string) => up.has(node)
   for (const g of snapshot.guests) {
     const before = previous.get(guestKey(g))
     if (before === undefined || !nodeUp(snapshot, g.node)) continue
@@ -107,6 +114,19 @@ export const diffGuests = (
   const guests = new Map<string, GuestMemory>()
   const ha = new Map((snapshot.ha ?? []).map((s) => [s.sid, s]))
   const window = { from: previousTakenAt - policy.slackMs, to: now + policy.slackMs }
+  const up = onlineNodes(snapshot)
+  const nodeUp = (_: Snapshot, node: string) => up.has(node)
+  /** What the cause check is asked about a change (built only for a guest that changed). */
+  const subjectOf = (g: Guest, before: GuestMemory, change: Subject["change"]): Subject => ({
+    guest: g,
+    change,
+    nodes: before.node === g.node ? [g.node] : [g.node, before.node],
+    window,
+    lock: g.lock ?? before.lock,
+    haRequest: ha.get(haSid(g))?.requestState,
+    haStates: [before.hastate, g.hastate, ha.get(haSid(g))?.state].filter((s): s is string => s !== undefined),
+    fromNodeDown: !up.has(before.node) || before.outage !== undefined
+  })
 
   for (const g of snapshot.guests) {
     const key = guestKey(g)
@@ -117,16 +137,6 @@ export const diffGuests = (
       changes.push({ _tag: "GuestAdded", guest: added })
       continue
     }
-    const subject = (change: Subject["change"]): Subject => ({
-      guest: g,
-      change,
-      nodes: before.node === g.node ? [g.node] : [g.node, before.node],
-      window,
-      lock: g.lock ?? before.lock,
-      haRequest: ha.get(haSid(g))?.requestState,
-      haStates: [before.hastate, g.hastate, ha.get(haSid(g))?.state].filter((s): s is string => s !== undefined),
-      fromNodeDown: !nodeUp(snapshot, before.node) || before.outage !== undefined
-    })
     // What a node that is down says of its guests is stale or `unknown`: keep what was known.
     const reported = g.status === "unknown" ? { ...g, status: before.status, uptime: before.uptime } : g
     let memory = rememberGuest(reported, now, before)
@@ -135,14 +145,14 @@ export const diffGuests = (
     const stopped = reported.status === "stopped" || failed.has(reported.status)
 
     if (before.node !== g.node) {
-      const cause = explain(subject("moved"), evidence)
+      const cause = explain(subjectOf(g, before, "moved"), evidence)
       memory = { ...memory, outage: undefined, cause }
       changes.push({ _tag: "GuestMoved", guest: memory, from: before.node, cause })
       // A guest moved onto a node that is down is judged when that node is back.
       if (!nodeUp(snapshot, g.node)) {
         memory = { ...memory, outage: wasRunning ? { node: g.node, since: now, nodeBackAt: undefined } : undefined }
       } else if (stopped && wasRunning && before.outage === undefined) {
-        const stopped = explain(subject("stopped"), evidence)
+        const stopped = explain(subjectOf(g, before, "stopped"), evidence)
         memory = { ...memory, crashed: stopped.kind === "unknown", cause: stopped }
         changes.push({ _tag: "GuestStopped", guest: memory, cause: stopped })
       } else if (running && before.crashed) {
@@ -170,16 +180,16 @@ export const diffGuests = (
     } else if (wasRunning && stopped) {
       const cause = failed.has(reported.status)
         ? { kind: "unknown" as const, summary: `QEMU reports ${reported.status}` }
-        : explain(subject("stopped"), evidence)
+        : explain(subjectOf(g, before, "stopped"), evidence)
       memory = { ...memory, crashed: cause.kind === "unknown", cause }
       changes.push({ _tag: "GuestStopped", guest: memory, cause })
     } else if (running && !wasRunning) {
-      const cause = explain(subject("started"), evidence)
+      const cause = explain(subjectOf(g, before, "started"), evidence)
       const explained = cause.kind === "unknown" ? undefined : cause
       memory = { ...memory, crashed: false, cause: explained ?? before.cause }
       changes.push({ _tag: "GuestStarted", guest: memory, wasCrashed: before.crashed, cause: explained })
     } else if (running && wasRunning && reported.uptime !== undefined && before.uptime !== undefined && reported.uptime < before.uptime) {
-      const cause = explain(subject("restarted"), evidence)
+      const cause = explain(subjectOf(g, before, "restarted"), evidence)
       memory = { ...memory, cause }
       changes.push({ _tag: "GuestRestarted", guest: memory, cause, uptimeBefore: before.uptime })
     }

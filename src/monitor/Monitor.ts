@@ -27,21 +27,22 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as Tracer from "effect/Tracer"
 import { EventBus } from "../bus/EventBus.js"
 import type { Snapshot } from "../domain/Snapshot.js"
-import type { Task } from "../domain/Task.js"
 import { Leadership } from "../scale/Leadership.js"
 import { ClusterSource, type ClusterSourceShape } from "../sources/ClusterSource.js"
 import { actingUser, SourceConfig } from "../sources/SourceConfig.js"
 import { EventRepo } from "../store/EventRepo.js"
 import type { StateWrite } from "../store/EventStore.js"
-import type { Evidence } from "./Causes.js"
+import { gatherEvidence } from "./Evidence.js"
 import { fromStateChange } from "./ChangeFindings.js"
 import { diff, seed, type WatchState } from "./Diff.js"
 import type { Finding } from "./Findings.js"
 import { nodesToExplain } from "./GuestWatch.js"
 import { heartbeatEvent } from "./Heartbeat.js"
 import { Incidents } from "../store/Incidents.js"
+import { pollDuration, pollFailures } from "../telemetry/Instruments.js"
 import { reconcile } from "./Reconcile.js"
 import { healthy, onPoll, type SourceHealth } from "./SourceHealth.js"
 import { fromThreshold } from "./ThresholdFindings.js"
@@ -62,14 +63,15 @@ export interface ClusterView {
 /** Where the leader keeps its latest view (snapshot, source health, watch state). */
 const viewKey = "cluster_view"
 
-/** A snapshot, and the leadership term it was taken in: a new term starts the tier's state afresh. */
+/**
+ * A snapshot, the leadership term it was taken in (a new term starts the tier's state afresh),
+ * and the poll's span: each poll begins a trace, which what it leads to continues.
+ */
 interface Polled {
   readonly snapshot: Snapshot
   readonly term: number
+  readonly span: Tracer.AnySpan
 }
-
-/** How far back a node's task log is read before the previous poll: long tasks start early. */
-const taskLookbackMs = 3_600_000
 
 const guestAndNodeMetrics: ReadonlySet<Metric> = new Set(["cpu", "mem", "disk"])
 const storageMetrics: ReadonlySet<Metric> = new Set(["storage"])
@@ -135,10 +137,13 @@ export const makeMonitor = (source: ClusterSourceShape) =>
     let newestApplied = 0
 
     /** Takes a snapshot; a failure is recorded as source health, never raised. */
-    const poll = Effect.gen(function*() {
+    const poll = (tier: string) => Effect.gen(function*() {
       const started = ++pollsStarted
+      const startedAt = yield* Clock.currentTimeNanos
       const result = yield* Effect.either(source.snapshot)
       const now = yield* Clock.currentTimeMillis
+      pollDuration.observe({ source: source.name, tier }, Number((yield* Clock.currentTimeNanos) - startedAt) / 1e9)
+      if (result._tag === "Left") pollFailures.inc({ source: source.name, tier })
       const outcome = yield* Ref.modify(health, (h) => {
         if (started < newestApplied) return [undefined, h] as const
         newestApplied = started
@@ -149,27 +154,21 @@ export const makeMonitor = (source: ClusterSourceShape) =>
       return Either.getRight(result)
     })
 
-    /** A tier's snapshots: polled on its schedule while this instance leads, each with its term. */
-    const snapshots = (interval: Duration.Duration, offset: Duration.Duration): Stream.Stream<Polled> =>
+    /** One poll, the root of a trace: the snapshot with its term and the poll's span. */
+    const tracedPoll = (tier: string) =>
+      Effect.zipWith(poll(tier), Effect.orDie(Effect.currentSpan), (snapshot, span) => Option.map(snapshot, (s): Polled => ({ snapshot: s, term, span }))).pipe(
+        Effect.withSpan("Monitor.poll", { root: true, attributes: { tier, source: source.name } })
+      )
+
+    /** A tier's snapshots: polled on its schedule while this instance leads. */
+    const snapshots = (tier: string, interval: Duration.Duration, offset: Duration.Duration): Stream.Stream<Polled> =>
       Stream.execute(Effect.sleep(offset)).pipe(
         Stream.concat(Stream.repeatEffectWithSchedule(
-          Effect.flatMap(lead, (leads) => (leads ? Effect.map(poll, Option.map((snapshot) => ({ snapshot, term }))) : Effect.succeed(Option.none<Polled>()))),
+          Effect.flatMap(lead, (leads) => (leads ? tracedPoll(tier) : Effect.succeed(Option.none<Polled>()))),
           Schedule.spaced(interval).pipe(Schedule.jittered)
         )),
         Stream.filterMap((p) => p)
       )
-
-    /** The task logs that can explain what changed on these nodes since the previous poll. */
-    const gatherEvidence = (nodes: ReadonlySet<string>, since: number): Effect.Effect<Evidence> => {
-      const taskLog = source.taskLog
-      if (taskLog === undefined || nodes.size === 0) return Effect.succeed({ tasks: new Map(), actingUser: acting })
-      return Effect.forEach(
-        [...nodes],
-        (node) => Effect.map(Effect.either(taskLog(node, Math.floor((since - taskLookbackMs) / 1000))), (r) =>
-          [node, Either.mapLeft(r, (e) => e.reason)] as [string, Either.Either<ReadonlyArray<Task>, string>]),
-        { concurrency: 4 }
-      ).pipe(Effect.map((entries) => ({ tasks: new Map(entries), actingUser: acting })))
-    }
 
     /**
      * Tells the changes and stores the view they lead to in one commit: a successor (or this
@@ -206,14 +205,18 @@ export const makeMonitor = (source: ClusterSourceShape) =>
           yield* record(start.changes.map(fromStateChange))
           previous = start.state
         }
-        const evidence = yield* gatherEvidence(nodesToExplain(previous.guests, snapshot), previous.takenAt)
-        const { changes, state } = diff(previous, snapshot, evidence, guestPolicy)
+        const evidence = yield* gatherEvidence(source, acting, nodesToExplain(previous.guests, snapshot), previous.takenAt)
+        const { changes, state } = yield* Effect.sync(() => diff(previous, snapshot, evidence, guestPolicy)).pipe(
+          // Each change with the cause it was given ("GuestStopped:unknown" is a crash).
+          Effect.tap(({ changes }) => Effect.annotateCurrentSpan("changes", changes.map((c) => "cause" in c && c.cause !== undefined ? `${c._tag}:${c.cause.kind}` : c._tag).join(" "))),
+          Effect.withSpan("Diff.diff")
+        )
         yield* recordWithView(changes.map(fromStateChange), snapshot, state)
         return { term: polled.term, state }
       }).pipe(
         // Nothing recorded: the next poll compares with the same state and tells it then.
         Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("monitor critical round failed", cause), acc)),
-        Effect.withSpan("Monitor.critical")
+        Effect.withSpan("Monitor.critical", { parent: polled.span })
       )
 
     const thresholdStep = (metrics: ReadonlySet<Metric>, name: string) =>
@@ -230,13 +233,13 @@ export const makeMonitor = (source: ClusterSourceShape) =>
           return { term: polled.term, states: result.states as ThresholdStates | undefined }
         }).pipe(
           Effect.catchAllCause((cause) => Effect.as(Effect.logWarning(`monitor ${name} round failed`, cause), acc)),
-          Effect.withSpan(`Monitor.${name}`)
+          Effect.withSpan(`Monitor.${name}`, { parent: polled.span })
         )
 
-    const heartbeat = ({ snapshot }: Polled) =>
+    const heartbeat = ({ snapshot, span }: Polled) =>
       Effect.flatMap(incidents.openIncidents, (open) => bus.publishOne(heartbeatEvent(snapshot, open.length))).pipe(
         Effect.catchAllCause((cause) => Effect.logWarning("monitor routine round failed", cause)),
-        Effect.withSpan("Monitor.routine")
+        Effect.withSpan("Monitor.routine", { parent: span })
       )
 
     // Offsets keep the tiers from calling the API at the same instant.
@@ -244,16 +247,16 @@ export const makeMonitor = (source: ClusterSourceShape) =>
     const { background, critical, important, routine } = config.tiers
     const noThresholds = { term: 0, states: undefined as ThresholdStates | undefined }
     yield* Effect.forkScoped(Stream.runDrain(
-      snapshots(critical, Duration.zero).pipe(Stream.mapAccumEffect({ term: 0, state: undefined as WatchState | undefined }, (acc, p) =>
+      snapshots("critical", critical, Duration.zero).pipe(Stream.mapAccumEffect({ term: 0, state: undefined as WatchState | undefined }, (acc, p) =>
         Effect.map(watchStep(acc, p), (next) => [next, undefined] as const)))
     ))
     yield* Effect.forkScoped(Stream.runDrain(
-      snapshots(important, offset(2_000, important)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
+      snapshots("important", important, offset(2_000, important)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
         Effect.map(thresholdStep(guestAndNodeMetrics, "important")(acc, p), (next) => [next, undefined] as const)))
     ))
-    yield* Effect.forkScoped(Stream.runForEach(snapshots(routine, offset(4_000, routine)), heartbeat))
+    yield* Effect.forkScoped(Stream.runForEach(snapshots("routine", routine, offset(4_000, routine)), heartbeat))
     yield* Effect.forkScoped(Stream.runDrain(
-      snapshots(background, offset(6_000, background)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
+      snapshots("background", background, offset(6_000, background)).pipe(Stream.mapAccumEffect(noThresholds, (acc, p) =>
         Effect.map(thresholdStep(storageMetrics, "background")(acc, p), (next) => [next, undefined] as const)))
     ))
 

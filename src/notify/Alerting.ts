@@ -61,7 +61,8 @@ export const toAlert = (i: Incident, tags: ReadonlyArray<string>): Alert => ({
   tags,
   openedAt: Date.parse(i.openedAt),
   resolvedAt: i.resolvedAt === null ? null : Date.parse(i.resolvedAt),
-  acknowledged: i.acknowledged !== null
+  acknowledged: i.acknowledged !== null,
+  ...(i.traceparent === null ? {} : { traceparent: i.traceparent })
 })
 
 export class Alerting extends Effect.Service<Alerting>()("vigil/Alerting", {

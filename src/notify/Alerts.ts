@@ -23,7 +23,9 @@ export const Alert = Schema.Struct({
   tags: Schema.Array(Schema.String),
   openedAt: Schema.Number,
   resolvedAt: Schema.NullOr(Schema.Number),
-  acknowledged: Schema.Boolean
+  acknowledged: Schema.Boolean,
+  /** The trace that opened the incident: its notices continue it. Absent in state stored before traces. */
+  traceparent: Schema.optional(Schema.String)
 })
 export type Alert = typeof Alert.Type
 

@@ -111,8 +111,23 @@ export class Deliveries extends Effect.Service<Deliveries>()("vigil/Deliveries",
           execute: (before) => sql`SELECT * FROM deliveries WHERE status = 'pending' AND updated_at < ${before} ORDER BY created_at LIMIT 100`
         })(now - olderThanMs)).pipe(Effect.map((rows) => rows.map((r) => ({ id: r.id, message: r.message }))))
 
+    const aboutRows = SqlSchema.findAll({
+      Request: Schema.Struct({ pattern: Schema.String, since: Int }),
+      Result: Row,
+      execute: (q) => sql`SELECT * FROM deliveries WHERE created_at >= ${q.since} AND incident_keys LIKE ${q.pattern} ORDER BY created_at, id LIMIT 500`
+    })
+
+    /**
+     * The deliveries that told this incident, oldest first: by its key (a LIKE that `_` in a key
+     * only widens), then exactly, by the incident ids in each message.
+     */
+    const aboutIncident = Effect.fn("Deliveries.aboutIncident")(function*(incident: { readonly id: string; readonly key: string; readonly openedAt: string }) {
+      const rows = yield* aboutRows({ pattern: `%${JSON.stringify(incident.key).replace(/%/g, "_")}%`, since: Date.parse(incident.openedAt) })
+      return rows.filter((r) => r.message.items.some((i) => i.alert.id === incident.id)).map(toDelivery)
+    })
+
     const cleanup = Effect.flatMap(Clock.currentTimeMillis, (now) => sql`DELETE FROM deliveries WHERE created_at < ${now - keptMs}`)
 
-    return { begin, attempted, reopen, list, byId, stalled, cleanup } as const
+    return { begin, attempted, reopen, list, byId, stalled, aboutIncident, cleanup } as const
   })
 }) {}

@@ -57,17 +57,26 @@ export class Actor extends Effect.Service<Actor>()("vigil/Actor", {
               onTimeout: () => `not verified: still not running after ${Duration.format(config.verifyTimeout)}`
             })
           )
-      })
+      }).pipe(
+        Effect.tap((result) => Effect.annotateCurrentSpan("result", result)),
+        Effect.withSpan("Actor.verify", { attributes: { vmid, after: new Date(since).toISOString() } })
+      )
 
     /** Starts the guest and follows its task to the end: the UPID and PVE's exit status. */
     const startAndFollow = (api: ProxmoxApi, guest: Extract<Decision, { _tag: "Act" }>["guest"]) =>
       Effect.gen(function*() {
-        const upid = yield* api.startGuest(guest.node, guest.kind, guest.vmid)
+        const upid = yield* api.startGuest(guest.node, guest.kind, guest.vmid).pipe(
+          Effect.withSpan("Actor.startTask", { attributes: { node: guest.node, kind: guest.kind, vmid: guest.vmid } })
+        )
         const poll = api.taskStatus(guest.node, upid)
         const status = yield* Effect.iterate(yield* poll, {
           while: (s) => s.status !== "stopped",
           body: () => Effect.zipRight(Effect.sleep("500 millis"), poll)
-        }).pipe(Effect.timeoutFail({ duration: Duration.seconds(120), onTimeout: () => new TaskTimedOut({ upid }) }))
+        }).pipe(
+          Effect.timeoutFail({ duration: Duration.seconds(120), onTimeout: () => new TaskTimedOut({ upid }) }),
+          Effect.tap((s) => Effect.annotateCurrentSpan("exitstatus", s.exitstatus ?? "unknown")),
+          Effect.withSpan("Actor.followTask", { attributes: { upid } })
+        )
         return { upid, exit: status.exitstatus ?? "unknown" }
       })
 

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import { type ActionResult, AuditAction } from "../domain/Remediation.js"
 import { Bool, Int, iso } from "../store/Columns.js"
 import type { PastAction } from "./Decide.js"
+import { remediationActions } from "../telemetry/Instruments.js"
 
 export interface NewAuditAction {
   readonly incidentKey: string
@@ -54,6 +55,7 @@ export class AuditRepo extends Effect.Service<AuditRepo>()("vigil/AuditRepo", {
         attemptNumber: a.attemptNumber ?? 1,
         escalated: bool(a.escalated ?? false)
       })} RETURNING *`
+      remediationActions.inc({ action: a.action, result: a.result })
       return toAction(yield* Schema.decodeUnknown(Row)(rows[0]))
     })
 

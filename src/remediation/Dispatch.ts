@@ -19,6 +19,25 @@ const notifiedGuardrails = new Set(["protected", "ha-managed", "locked", "node-o
 const alreadyRecorded = (history: ReadonlyArray<PastAction>, incident: IncidentFacts, result: string) =>
   history.filter((a) => a.incidentId === incident.id).at(-1)?.result === result
 
+const observed = { Observe: "observed", Suppress: "suppressed", Inhibit: "inhibited" } as const
+
+/** Whether carrying the decision out would do nothing: it was recorded already and says nothing new. */
+export const isRepeat = (decision: Exclude<Decision, { _tag: "Act" }>, incident: IncidentFacts, history: ReadonlyArray<PastAction>) => {
+  switch (decision._tag) {
+    case "Observe":
+    case "Suppress":
+    case "Inhibit":
+      return alreadyRecorded(history, incident, observed[decision._tag])
+    case "Alert":
+      return alreadyRecorded(history, incident, "alerted")
+    case "Block":
+      return alreadyRecorded(history, incident, "blocked") && history.at(-1)?.result === "blocked"
+    case "Recommend":
+    case "Escalate":
+      return false
+  }
+}
+
 export class Dispatcher extends Effect.Service<Dispatcher>()("vigil/Dispatcher", {
   effect: Effect.gen(function*() {
     const audit = yield* AuditRepo
@@ -47,12 +66,12 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("vigil/Dispatcher",
           escalated: extra.escalated
         })
 
+      if (isRepeat(decision, f, history)) return
       switch (decision._tag) {
         case "Observe":
         case "Suppress":
         case "Inhibit": {
-          const result = decision._tag === "Observe" ? "observed" : decision._tag === "Suppress" ? "suppressed" : "inhibited"
-          if (alreadyRecorded(history, f, result)) return
+          const result = observed[decision._tag]
           const details = decision._tag === "Observe"
             ? decision.reason
             : decision._tag === "Suppress"
@@ -63,7 +82,6 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("vigil/Dispatcher",
         }
         case "Alert": {
           // The incident itself is notified (its route decides where); remediation only records that it will not act.
-          if (alreadyRecorded(history, f, "alerted")) return
           yield* record("alerted", `level ${decision.level}: alert only`)
           return
         }
@@ -90,7 +108,6 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("vigil/Dispatcher",
           return
         }
         case "Block": {
-          if (alreadyRecorded(history, f, "blocked") && history.at(-1)?.result === "blocked") return
           yield* record("blocked", `${decision.guardrail}: ${decision.reason}`)
           yield* reporter.event(f, "blocked", "warning", {
             runbook: decision.runbook.id,

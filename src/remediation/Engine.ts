@@ -9,12 +9,14 @@
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { EventBus } from "../bus/EventBus.js"
 import { makeFilter } from "../domain/EventFilter.js"
+import { spanOf } from "../domain/TraceContext.js"
 import type { AutonomyLevel } from "../domain/Remediation.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import { ClusterWatch } from "../monitor/Monitor.js"
@@ -28,7 +30,7 @@ import { Actor } from "./Actor.js"
 import { AuditRepo } from "./AuditRepo.js"
 import { AutonomyCap } from "./AutonomyCap.js"
 import { type Context, decide, type IncidentFacts } from "./Decide.js"
-import { Dispatcher } from "./Dispatch.js"
+import { Dispatcher, isRepeat } from "./Dispatch.js"
 import { Proposals } from "./Proposals.js"
 import { RemediationConfig } from "./RemediationConfig.js"
 
@@ -74,6 +76,19 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
           Effect.orElseSucceed(() => undefined)
         )
 
+    /**
+     * A decision that does something joins the trace that opened the incident (the poll that saw
+     * the crash), linked to the review that made it; a review that changes nothing stays in the
+     * engine's own round, or a long incident's trace would grow a span at every tick.
+     */
+    const inIncidentTrace = (incident: Incident, decision: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.flatMap(Effect.option(Effect.currentSpan), (review) =>
+        Effect.withSpan(effect, "Remediation.decision", {
+          parent: spanOf(incident.traceparent),
+          links: Option.isSome(review) ? [{ _tag: "SpanLink", span: review.value, attributes: {} }] : [],
+          attributes: { incident: incident.key, incidentId: incident.id, decision }
+        }))
+
     const review = Effect.fn("Engine.review")(function*(
       incident: Incident,
       open: ReadonlyArray<Incident>,
@@ -99,10 +114,15 @@ export class Engine extends Effect.Service<Engine>()("vigil/Remediation", {
         silences
       }
       const decision = decide(f, ctx, policy, now)
-      if (decision._tag !== "Act") return yield* dispatcher.dispatch(incident, f, decision, history, policy)
+      yield* Effect.annotateCurrentSpan({ incident: incident.key, decision: decision._tag })
+      if (decision._tag !== "Act") {
+        return yield* dispatcher.dispatch(incident, f, decision, history, policy).pipe(
+          isRepeat(decision, f, history) ? identity : inIncidentTrace(incident, decision._tag)
+        )
+      }
       if (Option.isNone(proxmox)) return
       const proposalId = ctx.proposal === "approved" ? proposal?.id : undefined
-      yield* actor.start(proxmox.value, f, decision, proposalId, Queue.offer(wake, undefined))
+      yield* actor.start(proxmox.value, f, decision, proposalId, Queue.offer(wake, undefined)).pipe(inIncidentTrace(incident, "Act"))
     })
 
     const round = Effect.gen(function*() {

@@ -64,13 +64,16 @@ const guestResource = (cluster: SimCluster, g: SimGuest) => {
   }
 }
 
+/** What each kind of storage holds by default, in the unsorted order PVE's config keeps. */
+const contentOf = (type: string) => ({ dir: "vztmpl,iso,backup", lvmthin: "rootdir,images", rbd: "images,rootdir" })[type] ?? "images"
+
 export const resources = (cluster: SimCluster) => {
   const ha = haInUse(cluster.state)
   const out: Array<Record<string, unknown>> = []
   for (const g of [...cluster.state.guests].sort((a, b) => String(a.vmid).localeCompare(String(b.vmid)))) out.push(guestResource(cluster, g))
   for (const n of cluster.state.nodes) out.push(nodeResource(cluster, n, ha))
   for (const s of cluster.state.storage) {
-    const base = { id: `storage/${s.node}/${s.storage}`, type: "storage", storage: s.storage, node: s.node, shared: s.shared ? 1 : 0, plugintype: s.type, content: "images,rootdir" }
+    const base = { id: `storage/${s.node}/${s.storage}`, type: "storage", storage: s.storage, node: s.node, shared: s.shared ? 1 : 0, plugintype: s.type, content: contentOf(s.type) }
     const reported = s.status === "available" && fresh(cluster, cluster.node(s.node))
     out.push(reported ? { ...base, status: "available", disk: s.used, maxdisk: s.total } : { ...base, status: "unknown" })
   }

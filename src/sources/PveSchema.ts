@@ -115,8 +115,15 @@ const guestStatuses: ReadonlySet<string> = new Set([
   "running", "stopped", "paused", "suspended", "prelaunch", "guest-panicked", "internal-error", "io-error"
 ])
 
-const defined = <A extends object>(a: A): A =>
-  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as A
+/** The object without its undefined fields (built by copying: deleting would slow every later read). */
+const defined = <A extends object>(a: A): A => {
+  const out: Record<string, unknown> = {}
+  for (const key in a) {
+    const value = a[key]
+    if (value !== undefined) out[key] = value
+  }
+  return out as A
+}
 
 export const toNode = (r: Resource): ClusterNode =>
   defined({

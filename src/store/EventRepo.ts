@@ -173,6 +173,15 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
       return yield* decodeRows(rows)
     })
 
+    /** Events about one subject received since `since` (epoch ms), oldest first: an incident's target. */
+    const aboutSubject = Effect.fn("EventRepo.aboutSubject")(function*(subject: string, since: number, limit: number) {
+      const rows = yield* sql`
+        SELECT ${sql.literal(columns)} FROM events
+        WHERE subject = ${subject} AND received_at >= ${since}
+        ORDER BY seq ASC LIMIT ${limit}`
+      return yield* decodeRows(rows)
+    })
+
     const counts = Effect.fn("EventRepo.counts")(function*() {
       const groups = yield* sql<{ type: string; severity: number; n: number | string }>`
         SELECT type, severity, count(*) AS n FROM events GROUP BY type, severity`
@@ -251,6 +260,7 @@ export class EventRepo extends Effect.Service<EventRepo>()("vigil/EventRepo", {
       insert,
       after,
       recent,
+      aboutSubject,
       counts,
       countSince,
       minSequence,

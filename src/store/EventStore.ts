@@ -11,8 +11,11 @@ import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Tracer from "effect/Tracer"
 import type { NewEvent, StoredEvent } from "../domain/Event.js"
+import { commitBatchSize, commitDuration, eventsStored } from "../telemetry/Instruments.js"
 import { Committed } from "./Committed.js"
 import { EventRepo, type InsertOutcome } from "./EventRepo.js"
 import { SharedStore } from "./Shared.js"
@@ -39,6 +42,8 @@ type Request =
     readonly _tag: "Append"
     readonly events: ReadonlyArray<NewEvent>
     readonly state: ReadonlyArray<StateWrite>
+    /** The publisher's span: the commit that stores these events links to it. */
+    readonly span: Option.Option<Tracer.AnySpan>
     readonly done: Deferred.Deferred<ReadonlyArray<InsertOutcome>, StoreUnavailable>
   }
   | { readonly _tag: "Flush"; readonly done: Deferred.Deferred<void> }
@@ -77,6 +82,11 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
       "EventStore.commit"
     )(function*(requests: ReadonlyArray<Extract<Request, { _tag: "Append" }>>) {
       const events = requests.length === 1 ? requests[0]!.events : requests.flatMap((r) => r.events)
+      const started = yield* Clock.currentTimeNanos
+      // One commit serves many publishers, each in its own trace: the commit links to them all.
+      const links = requests.flatMap((r) => Option.toArray(r.span)).map((span): Tracer.SpanLink => ({ _tag: "SpanLink", span, attributes: {} }))
+      if (links.length > 0) yield* Effect.linkSpanCurrent(links)
+      yield* Effect.annotateCurrentSpan({ requests: requests.length, events: events.length })
       const writeState = Effect.forEach(requests, (r) => Effect.forEach(r.state, (w) => repo.setMeta(w.key, w.value)), { discard: true })
       const insert = Effect.flatMap(Clock.currentTimeMillis, (now) => repo.insert(events, now))
       const outcomes = yield* repo.withTransaction(Effect.zipRight(shared.lockWriters, Effect.zipLeft(insert, writeState))).pipe(
@@ -94,6 +104,9 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
       const committed: Array<StoredEvent> = []
       for (const o of outcomes.right) if (o._tag === "Inserted") committed.push(o.event)
       yield* fanout.committed(committed)
+      commitBatchSize.observe(events.length)
+      commitDuration.observe(Number((yield* Clock.currentTimeNanos) - started) / 1e9)
+      eventsStored.inc(committed.length)
       let offset = 0
       for (const r of requests) {
         Deferred.unsafeDone(r.done, Effect.succeed(outcomes.right.slice(offset, offset + r.events.length)))
@@ -138,8 +151,10 @@ export class EventStore extends Effect.Service<EventStore>()("vigil/EventStore",
         (done) =>
           Effect.suspend((): Effect.Effect<ReadonlyArray<InsertOutcome>, StoreUnavailable | StoreClosed> => {
             if (!accepting) return Effect.fail(new StoreClosed())
-            queue.unsafeOffer({ _tag: "Append", events, state, done })
-            return Deferred.await(done)
+            return Effect.flatMap(Effect.option(Effect.currentSpan), (span) => {
+              queue.unsafeOffer({ _tag: "Append", events, state, span, done })
+              return Deferred.await(done)
+            })
           })
       )
 

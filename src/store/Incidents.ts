@@ -7,10 +7,12 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlSchema from "@effect/sql/SqlSchema"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import type { Incident, IncidentOp } from "../domain/Incident.js"
 import { severityOfRank, severityRank } from "../domain/Severity.js"
+import { traceparentOf } from "../domain/TraceContext.js"
 import { Int, iso } from "./Columns.js"
 
 export type { Incident }
@@ -30,7 +32,8 @@ const Row = Schema.Struct({
   count: Int,
   ackedAt: Schema.NullOr(Int),
   ackedBy: Schema.NullOr(Schema.String),
-  ackComment: Schema.NullOr(Schema.String)
+  ackComment: Schema.NullOr(Schema.String),
+  traceparent: Schema.NullOr(Schema.String)
 })
 type Row = typeof Row.Type
 
@@ -48,7 +51,8 @@ const toIncident = (r: Row, now: number): Incident => ({
   resolvedAt: r.resolvedAt === null ? null : iso(r.resolvedAt),
   durationSeconds: Math.round(((r.resolvedAt ?? now) - r.openedAt) / 1000),
   count: r.count,
-  acknowledged: r.ackedAt === null ? null : { by: r.ackedBy ?? "", at: iso(r.ackedAt), comment: r.ackComment }
+  acknowledged: r.ackedAt === null ? null : { by: r.ackedBy ?? "", at: iso(r.ackedAt), comment: r.ackComment },
+  traceparent: r.traceparent
 })
 
 export interface IncidentQuery {
@@ -95,6 +99,8 @@ export class Incidents extends Effect.Service<Incidents>()("vigil/Incidents", {
               return { _tag: "Repeated", incident: yield* written(open.id, now) } satisfies Applied
             }
             const id = randomUUID()
+            // The span applying it: the detection's trace, which remediation and notices continue.
+            const span = yield* Effect.option(Effect.currentSpan)
             yield* sql`INSERT INTO incidents ${sql.insert({
               id,
               key: op.key,
@@ -110,7 +116,8 @@ export class Incidents extends Effect.Service<Incidents>()("vigil/Incidents", {
               count: 1,
               ackedAt: null,
               ackedBy: null,
-              ackComment: null
+              ackComment: null,
+              traceparent: Option.isSome(span) ? traceparentOf(span.value) : null
             })}`
             return { _tag: "Opened", incident: yield* written(id, now) } satisfies Applied
           }

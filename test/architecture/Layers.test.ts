@@ -12,24 +12,26 @@ const src = Path.join(import.meta.dirname, "..", "..", "src")
 /**
  * What each folder may import, besides itself. domain ← store ← bus ← monitor, remediation,
  * notify, producers, access ← http ← main; the API definition needs only the domain, so the SDK can use it.
+ * telemetry (the instruments things are counted on) sits just above the domain, for everyone.
  */
 export const layers: Record<string, ReadonlyArray<string>> = {
   domain: [],
+  telemetry: ["domain"],
   api: ["domain"],
-  store: ["domain"],
+  store: ["domain", "telemetry"],
   sources: ["domain"],
   sim: ["domain"],
-  bus: ["domain", "store"],
-  scale: ["domain", "store"],
-  monitor: ["domain", "store", "bus", "scale", "sources"],
-  producers: ["domain", "store", "bus", "scale"],
-  access: ["domain", "api", "store", "bus"],
-  remediation: ["domain", "store", "bus", "scale", "sources", "monitor"],
-  notify: ["domain", "store", "bus", "scale", "sources", "monitor"],
-  http: ["domain", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify"],
+  bus: ["domain", "telemetry", "store"],
+  scale: ["domain", "telemetry", "store"],
+  monitor: ["domain", "telemetry", "store", "bus", "scale", "sources"],
+  producers: ["domain", "telemetry", "store", "bus", "scale"],
+  access: ["domain", "telemetry", "api", "store", "bus"],
+  remediation: ["domain", "telemetry", "store", "bus", "scale", "sources", "monitor"],
+  notify: ["domain", "telemetry", "store", "bus", "scale", "sources", "monitor"],
+  http: ["domain", "telemetry", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify"],
   client: ["domain", "api"],
-  cli: ["domain", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify", "http", "sim", "client", "main"],
-  main: ["domain", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify", "http", "sim"]
+  cli: ["domain", "telemetry", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify", "http", "sim", "client", "main"],
+  main: ["domain", "telemetry", "api", "store", "bus", "scale", "sources", "monitor", "producers", "access", "remediation", "notify", "http", "sim"]
 }
 
 const files = (dir: string): Array<string> =>

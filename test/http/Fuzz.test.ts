@@ -144,7 +144,9 @@ describe("fuzzing every route of the OpenAPI document", () => {
               ? fill(op.path, parameter.name, value)
               : `${fill(op.path)}?${parameter.name}=${inUrl(value)}`
             const answer = yield* request(vigil.url, op.method, path, op.bodyProperties === undefined ? undefined : { text: "{}", contentType: "application/json" })
-            check(`${op.method} ${path.slice(0, 80)}`, [parameter.name], answer)
+            // The WebSocket route, asked without an upgrade, names what is missing once its parameters pass.
+            const named = op.path === "/api/v1/events/ws" ? [parameter.name, "Upgrade: websocket"] : [parameter.name]
+            check(`${op.method} ${path.slice(0, 80)}`, named, answer)
           }
         }
         if (op.bodyProperties !== undefined) {

@@ -103,6 +103,19 @@ describe("hostile input", () => {
       client.socket.close()
     }))
 
+  it.scopedLive("1. a WebSocket message of 10 MB is never held: the connection closes with 1009 and vigil answers on", () =>
+    Effect.gen(function*() {
+      const vigil = yield* startVigil()
+      const client = openWs(vigil.url, "?backfill=0")
+      yield* Effect.promise(() => client.opened)
+      client.socket.send("x".repeat(10 * 1024 * 1024))
+      expect((yield* Effect.promise(() => client.closed)).code).toBe(1009)
+      expect(yield* alive(vigil.url)).toBe(200)
+      const next = openWs(vigil.url, "?backfill=0")
+      yield* Effect.promise(() => next.opened)
+      next.socket.close()
+    }))
+
   it.scopedLive("2. an agent.lost with data null is refused at ingest, and one already stored stops no notification", () =>
     Effect.gen(function*() {
       const vigil = yield* startVigil()

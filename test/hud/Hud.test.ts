@@ -48,6 +48,11 @@ describe("the HUD in a real browser", () => {
       sim.crash(100)
       yield* until("the tile turns red", async () => (await page.locator('.tile.guest.down[data-guest="qemu/100"]').count()) === 1)
       yield* until("the incident", async () => (await page.locator('#incidents tr[data-key="VM_CRASHED:qemu/100"]').count()) === 1)
+      // Clicking it shows its timeline: the crash and its cause, with the trace id.
+      yield* Effect.promise(() => page.locator('#incidents tr[data-key="VM_CRASHED:qemu/100"] .open-timeline').click())
+      yield* until("the timeline", async () => (await page.locator("#timeline .entry.event").first().textContent())?.includes("vm.crashed") === true)
+      expect(yield* Effect.promise(() => page.locator("#timeline .entry.cause").first().textContent())).toContain("unknown")
+      expect(yield* Effect.promise(() => page.textContent("#trace"))).toMatch(/^trace [0-9a-f]{32}$/)
 
       // An operator's shutdown is no crash: grey, with who stopped it and how; the feed says why.
       sim.operatorStop(101, "shutdown", "root@pam")

@@ -10,6 +10,7 @@ import access from "./0004_access.js"
 import deadLetters from "./0005_dead_letters.js"
 import notifications from "./0006_notifications.js"
 import metricHistory from "./0007_metric_history.js"
+import traceContext from "./0008_trace_context.js"
 
 const all = {
   "0001_events": events,
@@ -18,7 +19,8 @@ const all = {
   "0004_access": access,
   "0005_dead_letters": deadLetters,
   "0006_notifications": notifications,
-  "0007_metric_history": metricHistory
+  "0007_metric_history": metricHistory,
+  "0008_trace_context": traceContext
 }
 
 export const migrations = Migrator.fromRecord(all)

@@ -1,0 +1,50 @@
+/**
+ * Traces over OTLP/HTTP, when the standard OpenTelemetry variables ask for them: an endpoint
+ * (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`) turns export on; without
+ * one nothing is exported and Effect's own in-memory spans stay (they still give every event its
+ * trace context). `OTEL_EXPORTER_OTLP_PROTOCOL` picks `http/protobuf` (the default) or
+ * `http/json`; `OTEL_SERVICE_NAME` names the service (default `vigil`); `OTEL_SDK_DISABLED=true`
+ * or `OTEL_TRACES_EXPORTER=none` turn export off.
+ *
+ * Only the choice is made here. The rest of each variable's meaning (the endpoint's `/v1/traces`
+ * path, headers, timeout, compression, `OTEL_TRACES_SAMPLER` and its `_ARG`, `OTEL_BSP_*`) is the
+ * OpenTelemetry SDK's, which reads the process environment itself.
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto"
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { version } from "./domain/Version.js"
+
+const protocol = (name: string) => Config.literal("http/protobuf", "http/json")(name)
+
+export const tracingConfig = Config.all({
+  endpoint: Config.option(Config.string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").pipe(
+    Config.orElse(() => Config.string("OTEL_EXPORTER_OTLP_ENDPOINT"))
+  )),
+  // gRPC is not offered: a setting that names it stops start-up naming the variable.
+  protocol: protocol("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").pipe(
+    Config.orElse(() => protocol("OTEL_EXPORTER_OTLP_PROTOCOL")),
+    Config.withDefault("http/protobuf" as const)
+  ),
+  serviceName: Config.string("OTEL_SERVICE_NAME").pipe(Config.withDefault("vigil")),
+  disabled: Config.boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false)),
+  exporter: Config.string("OTEL_TRACES_EXPORTER").pipe(Config.withDefault("otlp"))
+})
+
+/** Export is on when an endpoint is set and neither the SDK nor the traces exporter is switched off. */
+export const exportsTraces = (c: Config.Config.Success<typeof tracingConfig>) =>
+  Option.isSome(c.endpoint) && !c.disabled && c.exporter.split(",").map((s) => s.trim()).includes("otlp")
+
+/** The OpenTelemetry tracer for every span vigil makes, or nothing at all; see the module's comment. */
+export const TracingLive = Layer.unwrapEffect(Effect.map(tracingConfig, (c) =>
+  exportsTraces(c)
+    ? NodeSdk.layer(() => ({
+      resource: { serviceName: c.serviceName, serviceVersion: version },
+      spanProcessor: new BatchSpanProcessor(c.protocol === "http/json" ? new JsonExporter() : new ProtobufExporter())
+    }))
+    : Layer.empty))

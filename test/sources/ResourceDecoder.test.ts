@@ -1,0 +1,75 @@
+/**
+ * The hand-written `/cluster/resources` decoder against the schema it stands in for: on every
+ * payload it accepts it gives exactly the schema's result, on real-shaped payloads it always
+ * accepts (or it would be no fast path), and it covers every field of `Resource`.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as Schema from "effect/Schema"
+import { Envelope, Resource } from "../../src/sources/PveSchema.js"
+import { booleanFields, fastResources, numberFields, stringFields } from "../../src/sources/ResourceDecoder.js"
+
+const bySchema = Schema.decodeUnknownEither(Envelope(Schema.Array(Resource)))
+
+const fc = FastCheck
+/** A number as PVE sends one: a JSON number, or a string holding it (`maxcpu`, `uptime` on some versions). */
+const looseNumber = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.nat().map(String), fc.double({ noNaN: true }).map(String))
+const looseBoolean = fc.constantFrom<unknown>(0, 1, "0", "1", true, false)
+const text = fc.string({ maxLength: 12 })
+
+/** One entry of `/cluster/resources` as pve-manager's `PVE/API2/Cluster.pm` builds it: any subset of its fields. */
+const realShaped = fc.record({
+  id: text,
+  type: fc.constantFrom("node", "qemu", "lxc", "storage", "sdn", "pool"),
+  ...Object.fromEntries(stringFields.map((k) => [k, text])),
+  ...Object.fromEntries(numberFields.map((k) => [k, looseNumber])),
+  ...Object.fromEntries(booleanFields.map((k) => [k, looseBoolean]))
+}, { requiredKeys: ["id", "type"] })
+
+/** A value that may be of the wrong type for whatever field it lands in. */
+const anyValue = fc.oneof(fc.constant(null), fc.constant(undefined), fc.boolean(), fc.double(), text, fc.constant("NaN"), fc.constant(" "), fc.constant(""), fc.array(fc.nat(), { maxLength: 2 }), fc.dictionary(text, fc.nat(), { maxKeys: 2 }))
+const fieldNames = ["id", "type", ...stringFields, ...numberFields, ...booleanFields, "extra"]
+const mangled = fc.tuple(realShaped, fc.array(fc.tuple(fc.constantFrom(...fieldNames), anyValue), { maxLength: 3 }))
+  .map(([item, changes]) => Object.assign({ ...item }, Object.fromEntries(changes)) as unknown)
+
+const payload = (items: FastCheck.Arbitrary<unknown>) =>
+  fc.oneof(
+    { weight: 8, arbitrary: fc.array(items, { maxLength: 6 }).map((data) => ({ data }) as unknown) },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>({ data: null, errors: { vmid: "invalid" } }, {}, [], null, "x", { data: [], message: 3 }, { data: {} }) }
+  )
+
+describe("the /cluster/resources fast path", () => {
+  it("covers exactly the fields of Resource, each with its kind", () => {
+    expect(["id", "type", ...stringFields, ...numberFields, ...booleanFields].sort()).toEqual(Object.keys(Resource.fields).sort())
+  })
+
+  it.prop("equals the schema wherever it answers, on real-shaped and mangled payloads", [payload(fc.oneof(realShaped, mangled))], ([body]) => {
+    const fast = fastResources(body)
+    if (fast === undefined) return
+    const schema = bySchema(body)
+    expect(Either.isRight(schema)).toBe(true)
+    expect(fast).toStrictEqual(Either.getOrThrow(schema).data)
+  }, { fastCheck: { numRuns: 3000 } })
+
+  it.prop("answers every real-shaped payload (the schema accepts all of them too)", [fc.array(realShaped, { maxLength: 20 })], ([data]) => {
+    const body = { data }
+    const fast = fastResources(body)
+    expect(fast).toBeDefined()
+    expect(fast).toStrictEqual(Either.getOrThrow(bySchema(body)).data)
+  }, { fastCheck: { numRuns: 500 } })
+
+  it("reads PVE's quirks as the schema does: numbers in strings, 0/1 booleans, missing fields", () => {
+    const body = {
+      data: [
+        { id: "node/pve1", type: "node", node: "pve1", status: "online", maxcpu: "16", uptime: "86400", cpu: 0.12, level: "" },
+        { id: "qemu/100", type: "qemu", vmid: 100, node: "pve1", status: "running", template: 0, tags: "web;prod", netin: 1234 },
+        { id: "storage/pve1/local", type: "storage", node: "pve1", storage: "local", shared: 0, content: "iso,backup", plugintype: "dir", status: "available" },
+        { id: "node/pve2", type: "node", node: "pve2", status: "offline" }
+      ]
+    }
+    expect(fastResources(body)).toStrictEqual(Either.getOrThrow(bySchema(body)).data)
+    expect(fastResources(body)![0]!.maxcpu).toBe(16)
+    expect(fastResources(body)![1]!.template).toBe(false)
+  })
+})
