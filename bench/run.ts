@@ -16,6 +16,7 @@ import { evaluate, measure } from "../src/monitor/Thresholds.js"
 import { fastResources } from "../src/sources/ResourceDecoder.js"
 import { Resource, toSnapshot } from "../src/sources/PveSchema.js"
 import { ensureBuilt } from "../scripts/build.mjs"
+import { historyBench } from "./history.js"
 
 const root = Path.join(import.meta.dirname, "..")
 const tsx = ["--import", "tsx"]
@@ -588,7 +589,7 @@ const main = async () => {
   out("seconds: clients, publisher and server share the same cores, so a run whose clients use most of a core is flagged by it.")
   out("Between runs a drain barrier waits until every delivery arrived (or none arrived for 1 s), so no run counts another's backlog.")
   out()
-  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, ingest, fanout, connections, websocket, scale }
+  const sections: Record<string, () => void | Promise<void>> = { startup, poll: pollCost, history: historyBench(out), ingest, fanout, connections, websocket, scale }
   for (const [name, section] of Object.entries(sections)) {
     if (only.length === 0 || only.includes(name)) await section()
   }

@@ -17,6 +17,8 @@ import { TracingLive } from "./Tracing.js"
 import { Lifecycle } from "./http/Lifecycle.js"
 import { NodeServer } from "./http/NodeServer.js"
 import { ServerConfig } from "./http/ServerConfig.js"
+import { HistoryConfig } from "./monitor/HistoryConfig.js"
+import { HistoryRecorder } from "./monitor/HistoryRecorder.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
 import { Acknowledgements } from "./notify/Acknowledgements.js"
@@ -32,6 +34,7 @@ import { Leadership } from "./scale/Leadership.js"
 import { SourceConfig } from "./sources/SourceConfig.js"
 import { SourcesLive } from "./sources/Sources.js"
 import { Incidents } from "./store/Incidents.js"
+import { MetricHistory } from "./store/MetricHistory.js"
 import { Silences } from "./store/Silences.js"
 import { StoreConfig } from "./store/StoreConfig.js"
 
@@ -42,12 +45,13 @@ const ConfigLive = Layer.mergeAll(
   AccessConfig.layer,
   SourceConfig.layer,
   WatchConfig.layer,
+  HistoryConfig.layer,
   RemediationConfig.layer,
   NotifyConfig.layer
 )
 
-/** Store and bus, with the coordination of several instances (leadership) and the incidents table. */
-const Core = Layer.mergeAll(Incidents.Default, Silences.Default, Leadership.Default).pipe(Layer.provideMerge(BackboneLive))
+/** Store and bus, with the coordination of several instances (leadership), the incidents table and metric history. */
+const Core = Layer.mergeAll(Incidents.Default, Silences.Default, Leadership.Default, MetricHistory.Default).pipe(Layer.provideMerge(BackboneLive))
 
 /** What reacts to the stream and what feeds it besides ingest: the watch, remediation, producers, access. */
 const Features = Layer.mergeAll(
@@ -59,7 +63,8 @@ const Features = Layer.mergeAll(
   Acknowledgements.Default,
   Heartbeats.Default,
   Inbox.Default,
-  StreamGuard.Default
+  StreamGuard.Default,
+  HistoryRecorder.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)

@@ -8,6 +8,7 @@ import { ClusterApi } from "./ClusterApi.js"
 import { EventsApi } from "./EventsApi.js"
 import { HealthApi } from "./HealthApi.js"
 import { HeartbeatsApi } from "./HeartbeatsApi.js"
+import { MetricsApi } from "./MetricsApi.js"
 import { NotifyApi } from "./NotifyApi.js"
 import { PrometheusApi } from "./PrometheusApi.js"
 import { RemediationApi } from "./RemediationApi.js"
@@ -21,6 +22,7 @@ export class VigilApi extends HttpApi.make("vigil")
   .add(NotifyApi)
   .add(AccessApi)
   .add(PrometheusApi)
+  .add(MetricsApi)
   .annotate(OpenApi.Title, "vigil")
   .annotate(OpenApi.Description, "Cluster events, persisted and served live over SSE and WebSocket")
 {}

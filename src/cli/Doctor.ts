@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { AccessConfig } from "../access/AccessConfig.js"
 import { ServerConfig } from "../http/ServerConfig.js"
+import { HistoryConfig } from "../monitor/HistoryConfig.js"
 import { WatchConfig } from "../monitor/WatchConfig.js"
 import type { Message } from "../notify/Alerts.js"
 import { NotifyConfig } from "../notify/NotifyConfig.js"
@@ -60,6 +61,7 @@ const readConfig = Effect.gen(function*() {
     access: yield* read(AccessConfig, AccessConfig.layer),
     source: yield* read(SourceConfig, SourceConfig.layer),
     watch: yield* read(WatchConfig, WatchConfig.layer),
+    history: yield* read(HistoryConfig, HistoryConfig.layer),
     remediation: yield* read(RemediationConfig, RemediationConfig.layer),
     notify: yield* read(NotifyConfig, NotifyConfig.layer)
   }

@@ -29,6 +29,7 @@ import { HealthHttp } from "./HealthHttp.js"
 import { DocsLive } from "./DocsLive.js"
 import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
+import { MetricsHttp } from "./MetricsHttp.js"
 import { NotifyHttp } from "./NotifyHttp.js"
 import { PrometheusHttp } from "./PrometheusHttp.js"
 import { RemediationHttp } from "./RemediationHttp.js"
@@ -38,7 +39,7 @@ import { makeRequestGuard } from "./RequestGuard.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
-  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp, PrometheusHttp]),
+  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, RemediationHttp, NotifyHttp, AccessHttp, PrometheusHttp, MetricsHttp]),
   Layer.provide(AuthLive)
 )
 

@@ -1,6 +1,7 @@
 /**
- * The HUD: a static page and its module, served by vigil itself at `/`, working offline (Preact
- * and htm come from node_modules, not a CDN). The files are read once at start.
+ * The HUD: a static page and its modules, served by vigil itself at `/`, working offline (Preact,
+ * htm and uPlot, the charts' library, come from node_modules, not a CDN). The files are read once
+ * at start.
  */
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -17,13 +18,18 @@ const here = (file: string) => new URL(file, hudDir)
 // htm ships Preact, its hooks and htm as one browser module; its "exports" map does not resolve it
 // for Node, so it is found next to the package's main file.
 const vendor = Path.join(Path.dirname(createRequire(import.meta.url).resolve("htm")), "..", "preact", "standalone.module.js")
+// uPlot's main file is in its dist/, beside the browser module and its stylesheet.
+const uPlotDir = Path.dirname(createRequire(import.meta.url).resolve("uplot"))
 
 const files: ReadonlyArray<readonly [path: `/${string}`, file: URL | string, contentType: string]> = [
   ["/", here("index.html"), "text/html; charset=utf-8"],
   ["/hud/app.js", here("app.js"), "text/javascript; charset=utf-8"],
   ["/hud/timeline.js", here("timeline.js"), "text/javascript; charset=utf-8"],
   ["/hud/app.css", here("app.css"), "text/css; charset=utf-8"],
-  ["/hud/vendor/standalone.js", vendor, "text/javascript; charset=utf-8"]
+  ["/hud/charts.js", here("charts.js"), "text/javascript; charset=utf-8"],
+  ["/hud/vendor/standalone.js", vendor, "text/javascript; charset=utf-8"],
+  ["/hud/vendor/uPlot.esm.js", Path.join(uPlotDir, "uPlot.esm.js"), "text/javascript; charset=utf-8"],
+  ["/hud/vendor/uPlot.min.css", Path.join(uPlotDir, "uPlot.min.css"), "text/css; charset=utf-8"]
 ]
 
 export const HudLive = HttpApiBuilder.Router.use((router) =>

@@ -1,6 +1,7 @@
 // vigil HUD: the page the operator keeps open. Preact and htm (one 5 KB module, no build step),
 // talking to vigil's own API and stream. A token, when auth is on, comes from ?token= or storage.
 import { html, render, useEffect, useRef, useState } from "/hud/vendor/standalone.js"
+import { ResourceChart, Sparkline } from "/hud/charts.js"
 import { Timeline } from "/hud/timeline.js"
 
 const params = new URLSearchParams(location.search)
@@ -26,7 +27,7 @@ const Bar = ({ value }) =>
     ? null
     : html`<div class="bar"><span class=${value > 95 ? "full" : value > 85 ? "high" : ""} style=${`width:${Math.min(100, value)}%`}></span></div>`
 
-const Cluster = ({ cluster, watching }) => {
+const Cluster = ({ cluster, watching, select }) => {
   if (watching === "none") return html`<section><h2>Cluster</h2><div class="dim" id="no-cluster">no cluster is watched (VIGIL_SOURCE=none): events come from producers only</div></section>`
   if (!cluster) return html`<section><h2>Cluster</h2><div class="dim">no snapshot yet</div></section>`
   const s = cluster.summary
@@ -35,24 +36,28 @@ const Cluster = ({ cluster, watching }) => {
       cluster.sourceHealth.status === "degraded" ? ` · source degraded: ${cluster.sourceHealth.reason}` : ""
     }</h2>
     <div class="tiles">
-      ${cluster.nodes.map((n) => html`<div class=${`tile node ${n.status !== "online" ? "down" : n.incidents.length ? "alerting" : ""}`} data-node=${n.name}>
+      ${cluster.nodes.map((n) => html`<div class=${`tile node ${n.status !== "online" ? "down" : n.incidents.length ? "alerting" : ""}`} data-node=${n.name} onClick=${() => select(`node/${n.name}`)}>
         <div class="name">${n.name}</div><div class="meta">${n.status}${n.hastate && n.hastate !== "online" ? ` · HA ${n.hastate}` : ""}${n.detail ? ` · ${n.detail}` : ""}</div>
         <div class="meta">cpu ${n.usage.cpu ?? "–"}%</div><${Bar} value=${n.usage.cpu} />
         <div class="meta">mem ${n.usage.mem ?? "–"}%</div><${Bar} value=${n.usage.mem} />
         <div class="meta">disk ${n.usage.disk ?? "–"}%</div><${Bar} value=${n.usage.disk} />
+        <${Sparkline} api=${api} resource=${`node/${n.name}`} />
       </div>`)}
       ${cluster.guests.filter((g) => !g.template).map((g) => html`<div
         class=${`tile guest ${guestClass(g)}`}
-        data-guest=${`${g.kind}/${g.vmid}`}>
+        data-guest=${`${g.kind}/${g.vmid}`} onClick=${() => select(`${g.kind}/${g.vmid}`)}>
         <div class="name">${g.vmid} ${g.name}</div>
         <div class="meta">${g.kind} · ${g.node} · ${g.status}${g.lock ? ` · ${g.lock}` : ""}</div>
         ${g.affected ? html`<div class="cause affected">its node is down: followed</div>` : g.cause && g.status !== "running"
           ? html`<div class=${`cause ${g.cause.kind}`} title=${g.cause.summary}>${causeText(g)}</div>`
           : html`<div class="meta">mem ${g.usage.mem ?? "–"}%</div><${Bar} value=${g.usage.mem} />`}
+        <${Sparkline} api=${api} resource=${`${g.kind}/${g.vmid}`} />
       </div>`)}
-      ${cluster.storage.map((p) => html`<div class=${`tile ${p.affected ? "stopped" : p.status !== "available" && p.status !== "active" ? "down" : p.incidents.length ? "alerting" : ""}`}>
+      ${cluster.storage.map((p) => html`<div class=${`tile ${p.affected ? "stopped" : p.status !== "available" && p.status !== "active" ? "down" : p.incidents.length ? "alerting" : ""}`}
+        data-storage=${`storage/${p.node}/${p.storage}`} onClick=${() => select(`storage/${p.node}/${p.storage}`)}>
         <div class="name">${p.node}/${p.storage}</div><div class="meta">${p.type ?? ""} ${p.shared ? "· shared" : ""}${p.status !== "available" ? ` · ${p.status}` : ""}</div>
         <div class="meta">${p.percent ?? "–"}% used</div><${Bar} value=${p.percent} />
+        <${Sparkline} api=${api} resource=${`storage/${p.node}/${p.storage}`} />
       </div>`)}
     </div>
   </section>`
@@ -195,6 +200,8 @@ const App = () => {
   const [connection, setConnection] = useState("offline")
   const [lastHub, setLastHub] = useState(0)
   const [paused, setPaused] = useState(false)
+  // The resource whose history is charted (a tile clicked), if any.
+  const [selected, setSelected] = useState(null)
   const pausedRef = useRef(false)
   const held = useRef([])
   const lastSeq = useRef(0)
@@ -275,7 +282,8 @@ const App = () => {
       <span class="dim">last #${lastSeq.current}</span>
     </header>
     <main>
-      <div class="wide"><${Cluster} cluster=${cluster} watching=${watching} /></div>
+      <div class="wide"><${Cluster} cluster=${cluster} watching=${watching} select=${setSelected} /></div>
+      ${selected ? html`<div class="wide"><${ResourceChart} api=${api} resource=${selected} onClose=${() => setSelected(null)} /></div>` : null}
       <${Feed} events=${events} paused=${paused} setPaused=${setPaused} />
       <div>
         <${Incidents} incidents=${incidents} refresh=${refresh} show=${setShown} />

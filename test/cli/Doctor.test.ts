@@ -75,6 +75,9 @@ describe("vigil doctor", () => {
       const { code, lines } = yield* doctor({ ...env, VIGIL_POLL_CRITICAL: "soon" })
       expect(line(lines, "config")).toMatch(/^✗ config +\(Invalid data at VIGIL_POLL_CRITICAL: "Expected a duration but received "soon""\) — fix: /)
       expect(code).toBe(1)
+      const history = yield* doctor({ ...env, VIGIL_HISTORY_RETENTION: '{"weekly": "7 days"}' })
+      expect(line(history.lines, "config")).toMatch(/^✗ config +.*VIGIL_HISTORY_RETENTION.*unknown tier "weekly"/)
+      expect(history.code).toBe(1)
     }))
 
   it.scopedLive("an unreachable store", () =>

@@ -1,9 +1,11 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Path from "node:path"
+import { MetricHistory } from "../../src/store/MetricHistory.js"
 import { launchBrowser } from "../support/Browser.js"
 import { startWebhook } from "../support/Receivers.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { pollRounds, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { cloudEvent, postEvents, startVigil, tempDir } from "../support/Vigil.js"
 
 const until = (description: string, check: () => Promise<boolean>, timeoutMs = 15_000) =>
@@ -95,6 +97,72 @@ describe("the HUD in a real browser", () => {
       expect(after).toEqual(stored.map((e) => e.sequence))
       expect(errors).toEqual([])
     }), 120_000)
+})
+
+describe("the HUD's charts of metric history", () => {
+  it.scopedLive("draws a sparkline on the tiles and, for a tile clicked, a chart per metric from the recorded history", () =>
+    Effect.gen(function*() {
+      // The hour before this start, as an earlier run of vigil recorded it (a poll every 12 s);
+      // this run rolls it up into minutes when it starts, and records the simulator live on top.
+      const dir = yield* tempDir
+      const earlier = yield* startVigil({}, dir)
+      const start = Date.now()
+      yield* earlier.use(Effect.flatMap(MetricHistory, (history) =>
+        Effect.forEach(Array.from({ length: 300 }, (_, i) => i), (i) =>
+          history.record(start - 3_600_000 + i * 12_000, [
+            { resource: "node/pve1", metric: "cpu", value: 0.2 + 0.1 * Math.sin(i / 10) },
+            { resource: "qemu/100", metric: "cpu", value: 0.3 + 0.2 * Math.sin(i / 7) },
+            { resource: "qemu/100", metric: "mem", value: 1e9 + 1e8 * Math.cos(i / 9) }
+          ]), { discard: true })))
+      yield* earlier.stop
+      const sim = yield* startSimulator()
+      const vigil = yield* startVigil(watching(sim), dir)
+      yield* watchSeeded(vigil.url, sim)
+      yield* pollRounds(sim, 3)
+      // Its upkeep rolled the earlier hour up into minutes as it started.
+      const minutes = yield* vigil.use(Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ n: number }>`SELECT count(*) AS n
+        FROM metric_points p JOIN metric_series s ON s.id = p.series WHERE s.resource = 'qemu/100' AND s.metric = 'cpu' AND p.tier = 1`))
+      expect(minutes[0]!.n).toBeGreaterThanOrEqual(59)
+      const browser = yield* launchBrowser
+      // A real browser's language: the headless shell reports the machine's POSIX locale
+      // ("en-US@posix"), which Intl (and so uPlot's number format) refuses.
+      const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: "en-US" }))
+      const errors: Array<string> = []
+      page.on("pageerror", (e) => errors.push(String(e)))
+      page.on("console", (m) => void (m.type() === "error" && errors.push(`console: ${m.text()}`)))
+      yield* Effect.promise(() => page.goto(vigil.url))
+
+      const spark = page.locator('.tile.node[data-node="pve1"] svg.spark')
+      yield* until("node pve1's sparkline", async () => Number(await spark.getAttribute("data-points")) > 250)
+      expect(yield* Effect.promise(() => spark.locator("path").getAttribute("d"))).toMatch(/^M[\d.]+,[\d.]+(L[\d.]+,[\d.]+)+$/)
+
+      yield* Effect.promise(() => page.click('.tile.guest[data-guest="qemu/100"]'))
+      const cpu = page.locator('#chart[data-resource="qemu/100"] .chart[data-metric="cpu"]')
+      yield* until("its cpu chart", async () => (await cpu.locator("canvas").count()) === 1)
+      // The chart shows what the API answers for the same range, and its line is drawn on the canvas.
+      const shown = Number(yield* Effect.promise(() => cpu.getAttribute("data-points")))
+      const answered = yield* Effect.promise(() =>
+        fetch(`${vigil.url}/api/v1/metrics/history?resource=qemu/100&metric=cpu`).then((r) => r.json() as Promise<{ points: Array<unknown> }>))
+      expect(shown).toBeGreaterThan(250)
+      expect(Math.abs(answered.points.length - shown)).toBeLessThanOrEqual(1)
+      const linePixels = yield* Effect.promise(() => cpu.locator("canvas").evaluate((c: HTMLCanvasElement) => {
+        const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height)
+        let n = 0
+        for (let i = 0; i < data.length; i += 4) if (data[i]! < 130 && data[i + 2]! > 200 && data[i + 3]! > 200) n++
+        return n
+      }))
+      expect(linePixels).toBeGreaterThan(50)
+      expect(yield* Effect.promise(() => page.locator("#chart .chart").evaluateAll((els) => els.map((e) => e.getAttribute("data-metric")))))
+        .toEqual(["cpu", "mem", "netin", "netout", "diskread", "diskwrite"])
+
+      // A day's range is read from the minute tier (and, past its last roll-up, the raw points).
+      yield* Effect.promise(() => page.click('#chart .ranges button:text("24 h")'))
+      yield* until("the minute tier", async () => (await cpu.locator(".meta").textContent())?.includes("minute, 5 min buckets") === true)
+      yield* until("drawn again", async () => (await cpu.locator("canvas").count()) === 1)
+      yield* Effect.promise(() => page.click("#chart button.close"))
+      yield* until("the chart closed", async () => (await page.locator("#chart").count()) === 0)
+      expect(errors).toEqual([])
+    }), 60_000)
 })
 
 describe("the HUD's hand on notifications", () => {

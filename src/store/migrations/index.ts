@@ -10,7 +10,10 @@ import access from "./0004_access.js"
 import deadLetters from "./0005_dead_letters.js"
 import notifications from "./0006_notifications.js"
 import traceContext from "./0008_trace_context.js"
+import metricHistory from "./0009_metric_history.js"
 
+// No 0007: the migrator runs only numbers above the newest a store has applied, and stores that
+// already ran 0008 would never run a 0007 written after it.
 const all = {
   "0001_events": events,
   "0002_incidents": incidents,
@@ -18,7 +21,8 @@ const all = {
   "0004_access": access,
   "0005_dead_letters": deadLetters,
   "0006_notifications": notifications,
-  "0008_trace_context": traceContext
+  "0008_trace_context": traceContext,
+  "0009_metric_history": metricHistory
 }
 
 export const migrations = Migrator.fromRecord(all)
