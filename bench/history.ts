@@ -148,7 +148,7 @@ const run = async (guests: number, out: (s?: string) => void) => {
 }
 
 export const historyBench = (out: (s?: string) => void) => async () => {
-  out("## 5. Metric history: poll cost and database growth")
+  out("## 2. Metric history: poll cost and database growth")
   out()
   out("Polls every 12 s (simulated time) into vigil's SQLite store; history off records nothing, so its cost and growth are zero.")
   out()

@@ -218,7 +218,7 @@ const runRate = async (server: Server, clients: Clients, count: number, rate: nu
 // ---------------------------------------------------------------------------------------------
 
 const fanout = async () => {
-  out(`## 1. Fan-out: 1,000 SSE clients (socket.io clients for socket.io), ${clientProcesses} client processes`)
+  out(`## 4. Fan-out: 1,000 SSE clients (socket.io clients for socket.io), ${clientProcesses} client processes`)
   out()
   const clientsPerServer = 1000
   const rates = [100, 200, 400, 800, 1600]
@@ -273,7 +273,7 @@ const fanout = async () => {
 }
 
 const connections = async () => {
-  out("## 2. Connections: 10,000 idle SSE clients")
+  out("## 5. Connections: 10,000 idle SSE clients")
   out()
   const rows: Array<[string, number]> = []
   for (const make of [startVigil, () => startForked("raw node:http SSE", "bench/servers/raw-sse.ts", "/stream")]) {
@@ -303,7 +303,7 @@ const connections = async () => {
  * 1,000 clients × 100 events/s, every event counted.
  */
 const websocket = async () => {
-  out("## 3. WebSocket: 2,000 idle clients; fan-out to 1,000 clients at 100 events/s")
+  out("## 6. WebSocket: 2,000 idle clients; fan-out to 1,000 clients at 100 events/s")
   out()
   const idle: Record<string, number> = {}
   const fan: Record<string, Awaited<ReturnType<typeof runRate>>> = {}
@@ -474,7 +474,7 @@ const ingest = async () => {
 }
 
 const pollCost = () => {
-  out("## 4. Poll cost: a 10,000-guest snapshot")
+  out("## 1. Poll cost: a 10,000-guest snapshot")
   out()
   const nodes = Array.from({ length: 20 }, (_, i) => ({ id: `node/pve${i}`, type: "node", node: `pve${i}`, status: "online", cpu: 0.2, maxcpu: "64", mem: 40e9, maxmem: 256e9, disk: 30e9, maxdisk: 100e9, uptime: "86400" }))
   const guests = Array.from({ length: 10_000 }, (_, i) => ({
