@@ -10,10 +10,6 @@
  * path, headers, timeout, compression, `OTEL_TRACES_SAMPLER` and its `_ARG`, `OTEL_BSP_*`) is the
  * OpenTelemetry SDK's, which reads the process environment itself.
  */
-import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
-import { OTLPTraceExporter as JsonExporter } from "@opentelemetry/exporter-trace-otlp-http"
-import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto"
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -40,11 +36,22 @@ export const tracingConfig = Config.all({
 export const exportsTraces = (c: Config.Config.Success<typeof tracingConfig>) =>
   Option.isSome(c.endpoint) && !c.disabled && c.exporter.split(",").map((s) => s.trim()).includes("otlp")
 
-/** The OpenTelemetry tracer for every span vigil makes, or nothing at all; see the module's comment. */
-export const TracingLive = Layer.unwrapEffect(Effect.map(tracingConfig, (c) =>
-  exportsTraces(c)
-    ? NodeSdk.layer(() => ({
+/**
+ * The OpenTelemetry tracer for every span vigil makes, or nothing at all; see the module's comment.
+ * The SDK and its exporters are loaded only when export is on: they are about 30 MB of memory
+ * that a vigil without a collector would carry for nothing.
+ */
+export const TracingLive = Layer.unwrapEffect(Effect.flatMap(tracingConfig, (c) =>
+  !exportsTraces(c) ? Effect.succeed(Layer.empty) : Effect.promise(async () => {
+    const [NodeSdk, { BatchSpanProcessor }, exporter] = await Promise.all([
+      import("@effect/opentelemetry/NodeSdk"),
+      import("@opentelemetry/sdk-trace-base"),
+      c.protocol === "http/json"
+        ? import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter())
+        : import("@opentelemetry/exporter-trace-otlp-proto").then((m) => new m.OTLPTraceExporter())
+    ])
+    return NodeSdk.layer(() => ({
       resource: { serviceName: c.serviceName, serviceVersion: version },
-      spanProcessor: new BatchSpanProcessor(c.protocol === "http/json" ? new JsonExporter() : new ProtobufExporter())
+      spanProcessor: new BatchSpanProcessor(exporter)
     }))
-    : Layer.empty))
+  })))

@@ -4,7 +4,7 @@ import { waitUntil } from "../support/Clients.js"
 import { eventually } from "../support/Eventually.js"
 import { awaitEvents } from "../support/Events.js"
 import { startWebhook } from "../support/Receivers.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { healing, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
 const incidentOf = (url: string, key: string) =>
@@ -17,15 +17,7 @@ describe("GET /api/v1/incidents/{id}/timeline", () => {
     Effect.gen(function*() {
       const sim = yield* startSimulator()
       const hook = yield* startWebhook()
-      const vigil = yield* startVigil(watching(sim, {
-        VIGIL_REMEDIATION: "true",
-        VIGIL_REMEDIATION_INTERVAL: "200 millis",
-        VIGIL_REMEDIATION_COOLDOWN: "0 millis",
-        VIGIL_REMEDIATION_VERIFY_TIMEOUT: "5 seconds",
-        VIGIL_NOTIFY_WEBHOOKS: hook.url,
-        VIGIL_NOTIFY_TICK: "50 millis",
-        VIGIL_NOTIFY_GROUP_WAIT: "1 second"
-      }))
+      const vigil = yield* startVigil(healing(sim, hook.url))
       yield* watchSeeded(vigil.url, sim)
       sim.crash(100)
       const [crashed] = yield* awaitEvents(vigil.url, "vm.crashed")

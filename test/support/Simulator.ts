@@ -36,6 +36,22 @@ export const watching = (sim: PveSimulator, env: Record<string, string> = {}) =>
 })
 
 /**
+ * Watching with remediation acting at once and one webhook channel told quickly: a crash is
+ * restarted, verified and notified within a few polls.
+ */
+export const healing = (sim: PveSimulator, webhookUrl: string, env: Record<string, string> = {}) =>
+  watching(sim, {
+    VIGIL_REMEDIATION: "true",
+    VIGIL_REMEDIATION_INTERVAL: "200 millis",
+    VIGIL_REMEDIATION_COOLDOWN: "0 millis",
+    VIGIL_REMEDIATION_VERIFY_TIMEOUT: "5 seconds",
+    VIGIL_NOTIFY_WEBHOOKS: webhookUrl,
+    VIGIL_NOTIFY_TICK: "50 millis",
+    VIGIL_NOTIFY_GROUP_WAIT: "1 second",
+    ...env
+  })
+
+/**
  * Waits until vigil has polled the simulator's cluster `rounds` more times (counted on the
  * simulator, so the wait is for work done, not for time passed). The tiers share one endpoint,
  * so each round counts one poll per tier, plus one: the last poll counted has been answered,

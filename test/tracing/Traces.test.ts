@@ -8,7 +8,7 @@ import { eventually } from "../support/Eventually.js"
 import { awaitEvents, events } from "../support/Events.js"
 import { collectLines, environmentWithoutVigil } from "../support/Processes.js"
 import { startWebhook } from "../support/Receivers.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { healing, startSimulator, watchSeeded } from "../support/Simulator.js"
 import { getJson, postEvents, tempDir } from "../support/Vigil.js"
 
 const bin = Path.join(import.meta.dirname, "..", "..", "bin", "vigil.mjs")
@@ -57,15 +57,7 @@ describe("OpenTelemetry traces", () => {
       const hook = yield* startWebhook()
       const collector = yield* startCollector
       const url = yield* serve({
-        ...watching(sim, {
-          VIGIL_REMEDIATION: "true",
-          VIGIL_REMEDIATION_INTERVAL: "200 millis",
-          VIGIL_REMEDIATION_COOLDOWN: "0 millis",
-          VIGIL_REMEDIATION_VERIFY_TIMEOUT: "5 seconds",
-          VIGIL_NOTIFY_WEBHOOKS: hook.url,
-          VIGIL_NOTIFY_TICK: "50 millis",
-          VIGIL_NOTIFY_GROUP_WAIT: "1 second"
-        }),
+        ...healing(sim, hook.url),
         ...otlp(collector.url, "http/json")
       })
       yield* watchSeeded(url, sim)
