@@ -376,11 +376,15 @@ const scale = async () => {
   const warm = samples.filter(([t]) => t >= 120)
   const mb = (kb: number) => (kb / 1024).toFixed(0)
   out(`- RSS every 30 s (MB): ${samples.map(([, kb]) => mb(kb)).join(", ")}`)
-  if (warm.length >= 2) {
-    const first = warm[0]![1]
-    const last = warm[warm.length - 1]![1]
-    const peak = Math.max(...samples.map(([, kb]) => kb))
-    out(`- after 2 minutes of warm-up: ${mb(first)} MB → ${mb(last)} MB at the end (${(((last - first) / first) * 100).toFixed(1)} %); peak ${mb(peak)} MB (goal: flat, under 300 MB)`)
+  if (warm.length >= 6) {
+    // RSS saw-tooths with the collector; the trend is the median of the first third of the
+    // samples after warm-up against the last third's.
+    const third = Math.floor(warm.length / 3)
+    const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+    const early = median(warm.slice(0, third).map(([, kb]) => kb))
+    const late = median(warm.slice(-third).map(([, kb]) => kb))
+    const peak = Math.max(...warm.map(([, kb]) => kb))
+    out(`- after 2 minutes of warm-up: median ${mb(early)} MB in the first third, ${mb(late)} MB in the last (${(((late - early) / early) * 100).toFixed(1)} %); peak ${mb(peak)} MB (goal: flat, under 300 MB)`)
   }
   out()
 }
@@ -469,7 +473,7 @@ const ingest = async () => {
   out(`- raw better-sqlite3 into vigil's events table (same schema and indexes), 100-row transactions, one thread: ${Math.round(sameSchema)} rows/s`)
   out(`- raw better-sqlite3 into a bare table (primary key and (source, id) only): ${Math.round(bareRate)} rows/s`)
   out()
-  out(`Ratio vigil/raw (same table) = ${(vigilRate / sameSchema).toFixed(2)} (goal ≥ 0.5); against the bare table ${(vigilRate / bareRate).toFixed(2)}.`)
+  out(`Ratio vigil/raw (same table) = ${(vigilRate / sameSchema).toFixed(2)} (goal ≥ 0.8); against the bare table ${(vigilRate / bareRate).toFixed(2)}.`)
   out()
 }
 
