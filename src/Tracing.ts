@@ -37,6 +37,15 @@ export const exportsTraces = (c: Config.Config.Success<typeof tracingConfig>) =>
   Option.isSome(c.endpoint) && !c.disabled && c.exporter.split(",").map((s) => s.trim()).includes("otlp")
 
 /**
+ * A CommonJS package's exports from a dynamic import: Node gives them as named exports and as
+ * `default`, the bundle as `default` only.
+ */
+const commonJs = <M extends object>(m: M): M => {
+  const exports: unknown = (m as { readonly default?: unknown }).default
+  return typeof exports === "object" && exports !== null ? exports as M : m
+}
+
+/**
  * The OpenTelemetry tracer for every span vigil makes, or nothing at all; see the module's comment.
  * The SDK and its exporters are loaded only when export is on: they are about 30 MB of memory
  * that a vigil without a collector would carry for nothing.
@@ -45,10 +54,10 @@ export const TracingLive = Layer.unwrapEffect(Effect.flatMap(tracingConfig, (c) 
   !exportsTraces(c) ? Effect.succeed(Layer.empty) : Effect.promise(async () => {
     const [NodeSdk, { BatchSpanProcessor }, exporter] = await Promise.all([
       import("@effect/opentelemetry/NodeSdk"),
-      import("@opentelemetry/sdk-trace-base"),
+      import("@opentelemetry/sdk-trace-base").then(commonJs),
       c.protocol === "http/json"
-        ? import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter())
-        : import("@opentelemetry/exporter-trace-otlp-proto").then((m) => new m.OTLPTraceExporter())
+        ? import("@opentelemetry/exporter-trace-otlp-http").then(commonJs).then((m) => new m.OTLPTraceExporter())
+        : import("@opentelemetry/exporter-trace-otlp-proto").then(commonJs).then((m) => new m.OTLPTraceExporter())
     ])
     return NodeSdk.layer(() => ({
       resource: { serviceName: c.serviceName, serviceVersion: version },
