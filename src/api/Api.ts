@@ -8,6 +8,7 @@ import { ClusterApi } from "./ClusterApi.js"
 import { EventsApi } from "./EventsApi.js"
 import { HealthApi } from "./HealthApi.js"
 import { HeartbeatsApi } from "./HeartbeatsApi.js"
+import { IntegrationsApi } from "./IntegrationsApi.js"
 import { MetricsApi } from "./MetricsApi.js"
 import { NotifyApi } from "./NotifyApi.js"
 import { PrometheusApi } from "./PrometheusApi.js"
@@ -18,6 +19,7 @@ export class VigilApi extends HttpApi.make("vigil")
   .add(EventsApi)
   .add(ClusterApi)
   .add(HeartbeatsApi)
+  .add(IntegrationsApi)
   .add(RemediationApi)
   .add(NotifyApi)
   .add(AccessApi)

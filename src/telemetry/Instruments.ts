@@ -21,7 +21,7 @@ export const eventsStored = new Prometheus.Counter({
 
 export const eventsIngested = new Prometheus.Counter({
   name: "vigil_events_ingested_total",
-  help: "Valid events producers sent to the ingest route, by result (accepted, or duplicate of a stored one).",
+  help: "Valid events producers sent, by route (events, integrations/pve) and result (accepted, or duplicate of a stored one).",
   labelNames: ["route", "result"] as const,
   registers
 })
