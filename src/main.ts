@@ -18,6 +18,7 @@ import { Lifecycle } from "./http/Lifecycle.js"
 import { NodeServer } from "./http/NodeServer.js"
 import { ServerConfig } from "./http/ServerConfig.js"
 import { HistoryConfig } from "./monitor/HistoryConfig.js"
+import { CephMonitor } from "./monitor/CephMonitor.js"
 import { HistoryRecorder } from "./monitor/HistoryRecorder.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
@@ -64,7 +65,8 @@ const Features = Layer.mergeAll(
   Heartbeats.Default,
   Inbox.Default,
   StreamGuard.Default,
-  HistoryRecorder.Default
+  HistoryRecorder.Default,
+  CephMonitor.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)

@@ -3,6 +3,7 @@
  * operators' actions, backups, migrations, node failures, storage, quorum, HA) for `npm run sim`
  * users and for tests that drive the simulator from another process.
  */
+import type { SimCeph } from "./Ceph.js"
 import type { SimCluster } from "./Cluster.js"
 import { failNode, setNodeOnline } from "./Nodes.js"
 import type { Acl } from "./Permissions.js"
@@ -92,6 +93,11 @@ export const control = (cluster: SimCluster, method: string, path: string, body:
     if (m[3] === "fill") pool.used = (pool.total * Number(body.percent)) / 100
     else pool.status = m[3] === "available" ? "available" : "unknown"
     return done(pool)
+  }
+  if (path === "/_sim/ceph") {
+    // {"status":"HEALTH_WARN","checks":{"OSD_DOWN":{"severity":"HEALTH_WARN","message":"1 osds down"}}}, or {"installed":false}
+    cluster.state.ceph = body.installed === false ? undefined : { status: (body.status ?? "HEALTH_OK") as SimCeph["status"], checks: (body.checks ?? {}) as SimCeph["checks"] }
+    return done(cluster.state.ceph ?? { installed: false })
   }
   if (path === "/_sim/quorum") {
     cluster.state.quorumOverride = typeof body.quorate === "boolean" ? body.quorate : undefined

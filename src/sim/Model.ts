@@ -2,6 +2,7 @@
  * The simulated cluster's state: nodes, guests, storage, HA resources, as plain data, and the
  * default three-node cluster. Times are epoch milliseconds from the simulator's clock.
  */
+import { healthyCeph, type SimCeph } from "./Ceph.js"
 import type { Acl } from "./Permissions.js"
 
 export interface SimNode {
@@ -72,6 +73,8 @@ export interface SimState {
   quorumOverride?: boolean | undefined
   /** What the API token may do; undefined: everything, as a root@pam token. */
   acl?: Acl | undefined
+  /** Ceph's health; undefined: Ceph is not installed. */
+  ceph?: SimCeph | undefined
 }
 
 const GiB = 1024 ** 3
@@ -100,7 +103,9 @@ export const defaultCluster = (now: number): SimState => {
       guest("lxc", 104, "backup", "pve3", { status: "stopped", mem: 0, cpu: 0, startedAt: undefined, onboot: false }),
       guest("qemu", 9000, "debian-template", "pve3", { status: "stopped", template: true, mem: 0, cpu: 0, startedAt: undefined, onboot: false })
     ],
-    storage: ["pve1", "pve2", "pve3"].flatMap(pools)
+    storage: ["pve1", "pve2", "pve3"].flatMap(pools),
+    // The pools include an RBD storage: this cluster runs Ceph.
+    ceph: healthyCeph()
   }
 }
 

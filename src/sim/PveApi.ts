@@ -7,6 +7,7 @@
  */
 import type { SimCluster } from "./Cluster.js"
 import { haInUse, nodeHaState, quorate, sidOf, type SimGuest, type SimNode, uptimeOf } from "./Model.js"
+import { cephStatus } from "./Ceph.js"
 import { effectivePermissions, rootAcl } from "./Permissions.js"
 import { listTasks } from "./Tasks.js"
 
@@ -124,6 +125,7 @@ export const answer = (cluster: SimCluster, method: string, api: string, url: UR
   if (method === "GET" && api === "/cluster/resources") return ok(resources(cluster))
   if (method === "GET" && api === "/cluster/status") return ok(clusterStatus(cluster))
   if (method === "GET" && api === "/cluster/ha/status/current") return ok(haStatus(cluster))
+  if (method === "GET" && api === "/cluster/ceph/status") return cephStatus(cluster.state.ceph, cluster.state.acl ?? rootAcl, cluster.state.nodes.map((n) => n.name))
   if (method === "GET" && api === "/version") return ok({ version: "8.4.1", release: "8.4", repoid: "2a5fa54a8503f96d" })
   if (method === "GET" && api === "/access/permissions") return ok(effectivePermissions(cluster.state.acl ?? rootAcl, url.searchParams.get("path")))
   const m = api.match(/^\/nodes\/([^/]+)\/(.*)$/)

@@ -6,6 +6,8 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Either from "effect/Either"
+import type { CephHealth, CephUnavailable } from "../domain/CephHealth.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
 
@@ -24,6 +26,11 @@ export interface ClusterSourceShape {
    * explains a guest's stop, restart or move. Undefined for a source that has no task log.
    */
   readonly taskLog: ((node: string, since: number) => Effect.Effect<ReadonlyArray<Task>, SourceError>) | undefined
+  /**
+   * Ceph's health, or why this cluster has none to give (not installed, no permission); a call
+   * that failed otherwise is a SourceError. Undefined for a source that cannot have Ceph.
+   */
+  readonly cephHealth?: Effect.Effect<Either.Either<CephHealth, CephUnavailable>, SourceError> | undefined
 }
 
 /** The cluster this instance watches: none with `VIGIL_SOURCE=none` (vigil is then an event backbone only). */

@@ -9,6 +9,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type { CephHealth, CephUnavailable } from "../domain/CephHealth.js"
 import type { Task } from "../domain/Task.js"
 import type { ClusterSourceShape } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
@@ -53,5 +54,32 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
           status: t.status
         })))
 
-    return { name: "proxmox", snapshot, taskLog }
+    /**
+     * PVE dies with "binary not installed" or "not initialized" (HTTP 500) where Ceph is not set
+     * up, and answers 403 to a token without Sys.Audit or Datastore.Audit on `/`.
+     */
+    const cephHealth = api.cephStatus.pipe(
+      Effect.map((status) =>
+        Either.right({
+          status: status.health.status,
+          checks: Object.entries(status.health.checks).map(([code, check]) => ({
+            code,
+            severity: check.severity,
+            summary: check.summary?.message ?? code,
+            muted: check.muted ?? false
+          }))
+        })
+      ),
+      Effect.catchIf(
+        (e) => /binary not installed|not initialized|not configured|\(403\)/.test(e.reason),
+        (e): Effect.Effect<Either.Either<CephHealth, CephUnavailable>> =>
+          Effect.succeed(Either.left(
+            e.reason.includes("(403)")
+              ? { _tag: "Forbidden", reason: "the token lacks Sys.Audit or Datastore.Audit on /" }
+              : { _tag: "NotInstalled", reason: e.reason }
+          ))
+      )
+    )
+
+    return { name: "proxmox", snapshot, taskLog, cephHealth }
 }

@@ -101,6 +101,24 @@ export const TaskStatus = Schema.Struct({
 export type TaskStatus = typeof TaskStatus.Type
 
 /** PVE's envelope: `data` is null when the call failed, with `errors` saying why. */
+/** `/cluster/ceph/status`: the `ceph status` object; only its `health` (with detail) is read. */
+export const CephStatus = Schema.Struct({
+  health: Schema.Struct({
+    status: Schema.String,
+    checks: Schema.optionalWith(
+      Schema.Record({
+        key: Schema.String,
+        value: Schema.Struct({
+          severity: Schema.optionalWith(Schema.String, { default: () => "HEALTH_WARN" }),
+          summary: Schema.optional(Schema.Struct({ message: Schema.optional(Schema.String) })),
+          muted: Schema.optional(LooseBoolean)
+        })
+      }),
+      { default: () => ({}) }
+    )
+  })
+})
+
 /** `/version`: the release a node runs. */
 export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String), repoid: Schema.optional(Schema.String) })
 

@@ -1,0 +1,72 @@
+/**
+ * Watches Ceph on the important tier, where the cluster has it: the leader asks for its health,
+ * tells what changed (CephWatch) and keeps the incident. A cluster without Ceph, or a token that
+ * may not read it, is said once (`ceph.unavailable`, info, with what is missing) and not asked again.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import { EventBus } from "../bus/EventBus.js"
+import type { CephHealth } from "../domain/CephHealth.js"
+import { makeEvent } from "../domain/Event.js"
+import { Leadership } from "../scale/Leadership.js"
+import { ClusterSource } from "../sources/ClusterSource.js"
+import { Incidents } from "../store/Incidents.js"
+import { cephIncidentKey, judgeCeph, startingHealth } from "./CephWatch.js"
+import { monitorSource } from "./Findings.js"
+import { WatchConfig } from "./WatchConfig.js"
+
+export class CephMonitor extends Effect.Service<CephMonitor>()("vigil/CephMonitor", {
+  scoped: Effect.gen(function*() {
+    const source = yield* ClusterSource
+    const ask = Option.flatMap(source, (s) => Option.fromNullable(s.cephHealth))
+    if (Option.isNone(ask)) return {}
+    const { tiers } = yield* WatchConfig
+    const bus = yield* EventBus
+    const incidents = yield* Incidents
+    const leadership = yield* Leadership
+
+    let told: CephHealth | undefined
+    let leading = false
+    let off = false
+
+    const round = Effect.gen(function*() {
+      const leads = yield* leadership.isLeader
+      // A new term starts from the incidents, as the other tiers do.
+      if (leads && !leading) told = undefined
+      leading = leads
+      if (!leads || off) return
+      const answer = yield* Effect.either(ask.value)
+      if (Either.isLeft(answer)) return // a failing source is the critical tier's to tell
+      if (Either.isLeft(answer.right)) {
+        off = true
+        const why = answer.right.left
+        yield* bus.publishOne(makeEvent({
+          type: "ceph.unavailable",
+          source: monitorSource,
+          subject: "cluster/ceph",
+          data: { reason: why.reason, summary: why._tag === "Forbidden" ? `Ceph is not watched: ${why.reason}` : "Ceph is not watched: it is not installed or set up on this cluster" }
+        }))
+        return
+      }
+      const current = answer.right.right
+      const previous = told ?? startingHealth(current, (yield* incidents.openIncidents).some((i) => i.key === cephIncidentKey))
+      const findings = judgeCeph(previous, current)
+      for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
+      if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
+      told = current
+    }).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("ceph round failed", cause)),
+      Effect.withSpan("CephMonitor.round")
+    )
+
+    yield* round.pipe(
+      Effect.repeat(Schedule.spaced(tiers.important).pipe(Schedule.jittered)),
+      Effect.delay(Duration.millis(Math.min(3_000, Duration.toMillis(tiers.important) / 2))),
+      Effect.forkScoped
+    )
+    return {}
+  })
+}) {}

@@ -1,0 +1,49 @@
+/**
+ * The simulated cluster's Ceph: `/cluster/ceph/status` as pve-manager builds it (`ceph status`
+ * with `health` replaced by `ceph health detail`), a 500 where Ceph is not set up
+ * (`check_ceph_inited` dies), and 403 without Sys.Audit or Datastore.Audit on `/`.
+ */
+import type { ApiAnswer } from "./PveApi.js"
+import { type Acl, permissionsOn } from "./Permissions.js"
+
+export interface SimCephCheck {
+  readonly severity: "HEALTH_WARN" | "HEALTH_ERR"
+  readonly message: string
+  readonly count?: number | undefined
+  readonly muted?: boolean | undefined
+}
+
+export interface SimCeph {
+  status: "HEALTH_OK" | "HEALTH_WARN" | "HEALTH_ERR"
+  checks: Record<string, SimCephCheck>
+}
+
+export const healthyCeph = (): SimCeph => ({ status: "HEALTH_OK", checks: {} })
+
+export const cephStatus = (ceph: SimCeph | undefined, acl: Acl, nodes: ReadonlyArray<string>): ApiAnswer => {
+  const privileges = permissionsOn(acl, "/")
+  if (privileges["Sys.Audit"] !== 1 && privileges["Datastore.Audit"] !== 1) {
+    return { status: 403, body: { data: null }, reason: "Permission check failed (/, Sys.Audit|Datastore.Audit)" }
+  }
+  if (ceph === undefined) return { status: 500, body: { data: null, message: "binary not installed: /usr/bin/ceph-mon\n" } }
+  const checks = Object.fromEntries(Object.entries(ceph.checks).map(([code, c]) => [code, {
+    severity: c.severity,
+    summary: { message: c.message, count: c.count ?? 1 },
+    detail: [{ message: c.message }],
+    muted: c.muted ?? false
+  }]))
+  return {
+    status: 200,
+    body: {
+      data: {
+        fsid: "5d2f8c3e-6a41-4f0b-9c55-3b1e0f7a2c11",
+        health: { status: ceph.status, checks, mutes: [] },
+        election_epoch: 12,
+        quorum: nodes.map((_, i) => i),
+        quorum_names: [...nodes],
+        osdmap: { epoch: 410, num_osds: nodes.length * 2, num_up_osds: nodes.length * 2, num_in_osds: nodes.length * 2 },
+        pgmap: { num_pgs: 129, num_pools: 2, bytes_used: 3.2e12, bytes_total: 1.1e13 }
+      }
+    }
+  }
+}
