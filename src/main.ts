@@ -20,6 +20,7 @@ import { ServerConfig } from "./http/ServerConfig.js"
 import { HistoryConfig } from "./monitor/HistoryConfig.js"
 import { CephMonitor } from "./monitor/CephMonitor.js"
 import { HistoryRecorder } from "./monitor/HistoryRecorder.js"
+import { ZfsMonitor } from "./monitor/ZfsMonitor.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
 import { Acknowledgements } from "./notify/Acknowledgements.js"
@@ -66,7 +67,8 @@ const Features = Layer.mergeAll(
   Inbox.Default,
   StreamGuard.Default,
   HistoryRecorder.Default,
-  CephMonitor.Default
+  CephMonitor.Default,
+  ZfsMonitor.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)

@@ -1,5 +1,5 @@
 /**
- * Ceph's health as `ceph health detail` reports it through PVE (`/cluster/ceph/status`, its
+ * What the optional storage sources report: Ceph's health as `ceph health detail` reports it through PVE (`/cluster/ceph/status`, its
  * `health`): `HEALTH_OK`, `HEALTH_WARN` or `HEALTH_ERR`, and each failing check by code.
  */
 export interface CephCheck {
@@ -16,7 +16,17 @@ export interface CephHealth {
   readonly checks: ReadonlyArray<CephCheck>
 }
 
-/** Why a cluster has no Ceph health to give: not installed or set up there, or the token may not read it. */
-export type CephUnavailable =
+/** Why a cluster has nothing to give for an optional source (Ceph, ZFS): not installed or set up there, or the token may not read it. */
+export type Unavailable =
   | { readonly _tag: "NotInstalled"; readonly reason: string }
   | { readonly _tag: "Forbidden"; readonly reason: string }
+
+/** A ZFS pool as `zpool list` reports it on one node (`/nodes/{node}/disks/zfs`). */
+export interface ZfsPool {
+  readonly node: string
+  readonly name: string
+  /** ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED, SUSPENDED. */
+  readonly health: string
+  readonly size: number | undefined
+  readonly alloc: number | undefined
+}

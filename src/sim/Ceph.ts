@@ -1,9 +1,12 @@
 /**
- * The simulated cluster's Ceph: `/cluster/ceph/status` as pve-manager builds it (`ceph status`
- * with `health` replaced by `ceph health detail`), a 500 where Ceph is not set up
- * (`check_ceph_inited` dies), and 403 without Sys.Audit or Datastore.Audit on `/`.
+ * The simulated cluster's storage health: Ceph's `/cluster/ceph/status` as pve-manager builds it
+ * (`ceph status` with `health` replaced by `ceph health detail`), a 500 where Ceph is not set up
+ * (`check_ceph_inited` dies), 403 without Sys.Audit or Datastore.Audit on `/`; and a node's ZFS
+ * pools, `/nodes/{node}/disks/zfs` as pve-storage lists them (`zpool list -HpPLo` columns; 500
+ * "zfsutils-linux not installed"; Sys.Audit on `/`).
  */
 import type { ApiAnswer } from "./PveApi.js"
+import type { SimNode } from "./Model.js"
 import { type Acl, permissionsOn } from "./Permissions.js"
 
 export interface SimCephCheck {
@@ -45,5 +48,14 @@ export const cephStatus = (ceph: SimCeph | undefined, acl: Acl, nodes: ReadonlyA
         pgmap: { num_pgs: 129, num_pools: 2, bytes_used: 3.2e12, bytes_total: 1.1e13 }
       }
     }
+  }
+}
+
+export const zfsPools = (n: SimNode, acl: Acl): ApiAnswer => {
+  if (permissionsOn(acl, "/")["Sys.Audit"] !== 1) return { status: 403, body: { data: null }, reason: "Permission check failed (/, Sys.Audit)" }
+  if (n.zfs === undefined) return { status: 500, body: { data: null, message: "zfsutils-linux not installed\n" } }
+  return {
+    status: 200,
+    body: { data: n.zfs.map((p) => ({ name: p.name, size: p.size, alloc: p.alloc, free: p.size - p.alloc, frag: 3, dedup: 1, health: p.health })) }
   }
 }

@@ -94,6 +94,12 @@ export const control = (cluster: SimCluster, method: string, path: string, body:
     else pool.status = m[3] === "available" ? "available" : "unknown"
     return done(pool)
   }
+  if ((m = path.match(/^\/_sim\/nodes\/([^/]+)\/zfs\/([^/]+)$/))) {
+    const pool = cluster.node(m[1]!).zfs?.find((p) => p.name === m![2])
+    if (pool === undefined) return { status: 404, body: { error: `no ZFS pool ${m[2]} on ${m[1]}` } }
+    pool.health = String(body.health ?? "ONLINE")
+    return done(pool)
+  }
   if (path === "/_sim/ceph") {
     // {"status":"HEALTH_WARN","checks":{"OSD_DOWN":{"severity":"HEALTH_WARN","message":"1 osds down"}}}, or {"installed":false}
     cluster.state.ceph = body.installed === false ? undefined : { status: (body.status ?? "HEALTH_OK") as SimCeph["status"], checks: (body.checks ?? {}) as SimCeph["checks"] }

@@ -21,6 +21,16 @@ export interface SimNode {
   maintenance?: boolean | undefined
   /** HA fenced it (set by the fencing timeline). */
   fenced?: boolean | undefined
+  /** Its ZFS pools as `zpool list` reports them; undefined: zfsutils not installed. */
+  zfs?: Array<SimZfsPool> | undefined
+}
+
+export interface SimZfsPool {
+  name: string
+  /** ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED, SUSPENDED. */
+  health: string
+  size: number
+  alloc: number
 }
 
 export interface SimHa {
@@ -82,7 +92,9 @@ const GiB = 1024 ** 3
 export const defaultCluster = (now: number): SimState => {
   const node = (name: string, cpu: number, memGiB: number, diskGiB: number): SimNode => ({
     name, status: "online", cpu, maxcpu: 16, mem: memGiB * GiB, maxmem: 64 * GiB, disk: diskGiB * GiB, maxdisk: 100 * GiB,
-    bootedAt: now - 864_000_000
+    bootedAt: now - 864_000_000,
+    // A root pool, as the installer makes on ZFS.
+    zfs: [{ name: "rpool", health: "ONLINE", size: 480 * GiB, alloc: diskGiB * GiB }]
   })
   const guest = (kind: "qemu" | "lxc", vmid: number, name: string, nodeName: string, extra: Partial<SimGuest> = {}): SimGuest => ({
     kind, vmid, name, node: nodeName, status: "running", cpu: 0.05, mem: 2 * GiB, maxmem: 4 * GiB, disk: 0, maxdisk: 32 * GiB,

@@ -7,7 +7,7 @@
  */
 import type { SimCluster } from "./Cluster.js"
 import { haInUse, nodeHaState, quorate, sidOf, type SimGuest, type SimNode, uptimeOf } from "./Model.js"
-import { cephStatus } from "./Ceph.js"
+import { cephStatus, zfsPools } from "./Ceph.js"
 import { effectivePermissions, rootAcl } from "./Permissions.js"
 import { listTasks } from "./Tasks.js"
 
@@ -141,6 +141,7 @@ export const answer = (cluster: SimCluster, method: string, api: string, url: UR
       memory: { used: n.mem, total: n.maxmem, free: n.maxmem - n.mem }, rootfs: { used: n.disk, total: n.maxdisk, avail: n.maxdisk - n.disk }
     })
   }
+  if (method === "GET" && rest === "disks/zfs") return zfsPools(n, cluster.state.acl ?? rootAcl)
   if (method === "GET" && rest === "tasks") {
     const { data, total } = listTasks(cluster.active(n.name), cluster.archive.get(n.name) ?? [], {
       source: url.searchParams.get("source"),

@@ -7,7 +7,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Either from "effect/Either"
-import type { CephHealth, CephUnavailable } from "../domain/CephHealth.js"
+import type { CephHealth, Unavailable, ZfsPool } from "../domain/CephHealth.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
 
@@ -30,7 +30,9 @@ export interface ClusterSourceShape {
    * Ceph's health, or why this cluster has none to give (not installed, no permission); a call
    * that failed otherwise is a SourceError. Undefined for a source that cannot have Ceph.
    */
-  readonly cephHealth?: Effect.Effect<Either.Either<CephHealth, CephUnavailable>, SourceError> | undefined
+  readonly cephHealth?: Effect.Effect<Either.Either<CephHealth, Unavailable>, SourceError> | undefined
+  /** A node's ZFS pools, or why it has none to give; undefined for a source without ZFS. */
+  readonly zfsPools?: ((node: string) => Effect.Effect<Either.Either<ReadonlyArray<ZfsPool>, Unavailable>, SourceError>) | undefined
 }
 
 /** The cluster this instance watches: none with `VIGIL_SOURCE=none` (vigil is then an event backbone only). */

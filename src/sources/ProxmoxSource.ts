@@ -9,9 +9,9 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { CephHealth, CephUnavailable } from "../domain/CephHealth.js"
+import type { Unavailable, ZfsPool } from "../domain/CephHealth.js"
 import type { Task } from "../domain/Task.js"
-import type { ClusterSourceShape } from "./ClusterSource.js"
+import type { ClusterSourceShape, SourceError } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
 import { toHaServices, toSnapshot } from "./PveSchema.js"
 
@@ -58,6 +58,18 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
      * PVE dies with "binary not installed" or "not initialized" (HTTP 500) where Ceph is not set
      * up, and answers 403 to a token without Sys.Audit or Datastore.Audit on `/`.
      */
+    /** A failure that says the feature is missing or forbidden, rather than that the call failed. */
+    const unavailable = (missing: RegExp, privilege: string) =>
+    <A>(self: Effect.Effect<Either.Either<A, Unavailable>, SourceError>): Effect.Effect<Either.Either<A, Unavailable>, SourceError> =>
+      Effect.catchIf(
+        self,
+        (e) => missing.test(e.reason) || e.reason.includes("(403)"),
+        (e) =>
+          Effect.succeed(Either.left<Unavailable>(
+            e.reason.includes("(403)") ? { _tag: "Forbidden", reason: `the token lacks ${privilege}` } : { _tag: "NotInstalled", reason: e.reason }
+          ))
+      )
+
     const cephHealth = api.cephStatus.pipe(
       Effect.map((status) =>
         Either.right({
@@ -70,16 +82,17 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
           }))
         })
       ),
-      Effect.catchIf(
-        (e) => /binary not installed|not initialized|not configured|\(403\)/.test(e.reason),
-        (e): Effect.Effect<Either.Either<CephHealth, CephUnavailable>> =>
-          Effect.succeed(Either.left(
-            e.reason.includes("(403)")
-              ? { _tag: "Forbidden", reason: "the token lacks Sys.Audit or Datastore.Audit on /" }
-              : { _tag: "NotInstalled", reason: e.reason }
-          ))
-      )
+      unavailable(/binary not installed|not initialized|not configured/, "Sys.Audit or Datastore.Audit on /")
     )
 
-    return { name: "proxmox", snapshot, taskLog, cephHealth }
+    /** pve-storage dies "zfsutils-linux not installed" on a node without ZFS; listing needs Sys.Audit on `/`. */
+    const zfsPools = (node: string) =>
+      api.zfsPools(node).pipe(
+        Effect.map((pools) =>
+          Either.right(pools.map((p): ZfsPool => ({ node, name: p.name, health: p.health, size: p.size, alloc: p.alloc })))
+        ),
+        unavailable(/zfsutils-linux not installed/, "Sys.Audit on /")
+      )
+
+    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools }
 }

@@ -119,6 +119,17 @@ export const CephStatus = Schema.Struct({
   })
 })
 
+/** An entry of `/nodes/{node}/disks/zfs` (pve-storage's `zpool list -HpPLo` columns, numbers as numbers). */
+export const ZfsPoolItem = Schema.Struct({
+  name: Schema.String,
+  health: Schema.String,
+  size: Schema.optional(LooseNumber),
+  alloc: Schema.optional(LooseNumber),
+  free: Schema.optional(LooseNumber),
+  frag: Schema.optional(LooseNumber),
+  dedup: Schema.optional(LooseNumber)
+})
+
 /** `/version`: the release a node runs. */
 export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String), repoid: Schema.optional(Schema.String) })
 
