@@ -20,6 +20,7 @@ import { ServerConfig } from "./http/ServerConfig.js"
 import { HistoryConfig } from "./monitor/HistoryConfig.js"
 import { CephMonitor } from "./monitor/CephMonitor.js"
 import { HistoryRecorder } from "./monitor/HistoryRecorder.js"
+import { ReplicationMonitor } from "./monitor/ReplicationMonitor.js"
 import { ZfsMonitor } from "./monitor/ZfsMonitor.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
@@ -68,7 +69,8 @@ const Features = Layer.mergeAll(
   StreamGuard.Default,
   HistoryRecorder.Default,
   CephMonitor.Default,
-  ZfsMonitor.Default
+  ZfsMonitor.Default,
+  ReplicationMonitor.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)

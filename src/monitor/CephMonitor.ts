@@ -7,15 +7,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import { EventBus } from "../bus/EventBus.js"
-import type { CephHealth } from "../domain/CephHealth.js"
 import { makeEvent } from "../domain/Event.js"
-import { Leadership } from "../scale/Leadership.js"
+import type { CephHealth } from "../domain/StorageHealth.js"
 import { ClusterSource } from "../sources/ClusterSource.js"
 import { Incidents } from "../store/Incidents.js"
 import { cephIncidentKey, judgeCeph, startingHealth } from "./CephWatch.js"
 import { monitorSource } from "./Findings.js"
+import { leaderRounds } from "./LeaderRounds.js"
 import { WatchConfig } from "./WatchConfig.js"
 
 export class CephMonitor extends Effect.Service<CephMonitor>()("vigil/CephMonitor", {
@@ -26,47 +25,34 @@ export class CephMonitor extends Effect.Service<CephMonitor>()("vigil/CephMonito
     const { tiers } = yield* WatchConfig
     const bus = yield* EventBus
     const incidents = yield* Incidents
-    const leadership = yield* Leadership
 
     let told: CephHealth | undefined
-    let leading = false
     let off = false
 
-    const round = Effect.gen(function*() {
-      const leads = yield* leadership.isLeader
-      // A new term starts from the incidents, as the other tiers do.
-      if (leads && !leading) told = undefined
-      leading = leads
-      if (!leads || off) return
-      const answer = yield* Effect.either(ask.value)
-      if (Either.isLeft(answer)) return // a failing source is the critical tier's to tell
-      if (Either.isLeft(answer.right)) {
-        off = true
-        const why = answer.right.left
-        yield* bus.publishOne(makeEvent({
-          type: "ceph.unavailable",
-          source: monitorSource,
-          subject: "cluster/ceph",
-          data: { reason: why.reason, summary: why._tag === "Forbidden" ? `Ceph is not watched: ${why.reason}` : "Ceph is not watched: it is not installed or set up on this cluster" }
-        }))
-        return
-      }
-      const current = answer.right.right
-      const previous = told ?? startingHealth(current, (yield* incidents.openIncidents).some((i) => i.key === cephIncidentKey))
-      const findings = judgeCeph(previous, current)
-      for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
-      if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
-      told = current
-    }).pipe(
-      Effect.catchAllCause((cause) => Effect.logWarning("ceph round failed", cause)),
-      Effect.withSpan("CephMonitor.round")
-    )
-
-    yield* round.pipe(
-      Effect.repeat(Schedule.spaced(tiers.important).pipe(Schedule.jittered)),
-      Effect.delay(Duration.millis(Math.min(3_000, Duration.toMillis(tiers.important) / 2))),
-      Effect.forkScoped
-    )
+    yield* leaderRounds("CephMonitor", tiers.important, Duration.seconds(3), (newTerm) =>
+      Effect.gen(function*() {
+        if (newTerm) told = undefined
+        if (off) return
+        const answer = yield* Effect.either(ask.value)
+        if (Either.isLeft(answer)) return // a failing source is the critical tier's to tell
+        if (Either.isLeft(answer.right)) {
+          off = true
+          const why = answer.right.left
+          yield* bus.publishOne(makeEvent({
+            type: "ceph.unavailable",
+            source: monitorSource,
+            subject: "cluster/ceph",
+            data: { reason: why.reason, summary: why._tag === "Forbidden" ? `Ceph is not watched: ${why.reason}` : "Ceph is not watched: it is not installed or set up on this cluster" }
+          }))
+          return
+        }
+        const current = answer.right.right
+        const previous = told ?? startingHealth(current, (yield* incidents.openIncidents).some((i) => i.key === cephIncidentKey))
+        const findings = judgeCeph(previous, current)
+        for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
+        if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
+        told = current
+      }))
     return {}
   })
 }) {}

@@ -3,7 +3,7 @@
  * failing checks changes (never one per poll), an incident while it is not `HEALTH_OK` (its
  * severity following WARN and ERR), resolved when it is OK again.
  */
-import type { CephHealth } from "../domain/CephHealth.js"
+import type { CephHealth } from "../domain/StorageHealth.js"
 import type { Severity } from "../domain/Severity.js"
 import { type Finding, finding } from "./Findings.js"
 

@@ -4,7 +4,7 @@
  * OFFLINE), one that gets worse or better while not ONLINE changes the incident, one back ONLINE
  * is `zfs.pool.recovered` and resolves it. Once per change, never per poll.
  */
-import type { ZfsPool } from "../domain/CephHealth.js"
+import type { ZfsPool } from "../domain/StorageHealth.js"
 import type { Severity } from "../domain/Severity.js"
 import { type Finding, finding } from "./Findings.js"
 

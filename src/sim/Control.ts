@@ -3,7 +3,7 @@
  * operators' actions, backups, migrations, node failures, storage, quorum, HA) for `npm run sim`
  * users and for tests that drive the simulator from another process.
  */
-import type { SimCeph } from "./Ceph.js"
+import type { SimCeph } from "./StorageHealth.js"
 import type { SimCluster } from "./Cluster.js"
 import { failNode, setNodeOnline } from "./Nodes.js"
 import type { Acl } from "./Permissions.js"

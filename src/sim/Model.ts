@@ -2,7 +2,7 @@
  * The simulated cluster's state: nodes, guests, storage, HA resources, as plain data, and the
  * default three-node cluster. Times are epoch milliseconds from the simulator's clock.
  */
-import { healthyCeph, type SimCeph } from "./Ceph.js"
+import { healthyCeph, type SimCeph } from "./StorageHealth.js"
 import type { Acl } from "./Permissions.js"
 
 export interface SimNode {
@@ -23,6 +23,17 @@ export interface SimNode {
   fenced?: boolean | undefined
   /** Its ZFS pools as `zpool list` reports them; undefined: zfsutils not installed. */
   zfs?: Array<SimZfsPool> | undefined
+}
+
+export interface SimReplicationJob {
+  /** `<vmid>-<jobnum>` */
+  id: string
+  guest: number
+  target: string
+  lastSync: number
+  failCount: number
+  error?: string | undefined
+  disable?: boolean | undefined
 }
 
 export interface SimZfsPool {
@@ -83,6 +94,8 @@ export interface SimState {
   quorumOverride?: boolean | undefined
   /** What the API token may do; undefined: everything, as a root@pam token. */
   acl?: Acl | undefined
+  /** Storage replication jobs (listed by the node their guest runs on). */
+  replication?: Array<SimReplicationJob> | undefined
   /** Ceph's health; undefined: Ceph is not installed. */
   ceph?: SimCeph | undefined
 }
@@ -116,6 +129,7 @@ export const defaultCluster = (now: number): SimState => {
       guest("qemu", 9000, "debian-template", "pve3", { status: "stopped", template: true, mem: 0, cpu: 0, startedAt: undefined, onboot: false })
     ],
     storage: ["pve1", "pve2", "pve3"].flatMap(pools),
+    replication: [{ id: "101-0", guest: 101, target: "pve2", lastSync: Math.floor(now / 1000) - 300, failCount: 0 }],
     // The pools include an RBD storage: this cluster runs Ceph.
     ceph: healthyCeph()
   }

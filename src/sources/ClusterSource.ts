@@ -7,7 +7,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Either from "effect/Either"
-import type { CephHealth, Unavailable, ZfsPool } from "../domain/CephHealth.js"
+import type { CephHealth, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
 
@@ -32,6 +32,8 @@ export interface ClusterSourceShape {
    */
   readonly cephHealth?: Effect.Effect<Either.Either<CephHealth, Unavailable>, SourceError> | undefined
   /** A node's ZFS pools, or why it has none to give; undefined for a source without ZFS. */
+  /** The replication jobs of the guests on a node (PVE lists only those the token may audit). */
+  readonly replicationJobs?: ((node: string) => Effect.Effect<ReadonlyArray<ReplicationJob>, SourceError>) | undefined
   readonly zfsPools?: ((node: string) => Effect.Effect<Either.Either<ReadonlyArray<ZfsPool>, Unavailable>, SourceError>) | undefined
 }
 

@@ -9,7 +9,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { Unavailable, ZfsPool } from "../domain/CephHealth.js"
+import type { ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
 import type { Task } from "../domain/Task.js"
 import type { ClusterSourceShape, SourceError } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
@@ -94,5 +94,17 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
         unavailable(/zfsutils-linux not installed/, "Sys.Audit on /")
       )
 
-    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools }
+    const replicationJobs = (node: string) =>
+      Effect.map(api.replication(node), (jobs) =>
+        jobs.map((j): ReplicationJob => ({
+          id: j.id,
+          node,
+          guest: j.guest,
+          target: j.target,
+          failCount: j.fail_count ?? 0,
+          error: j.error,
+          disabled: j.disable ?? false
+        })))
+
+    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools, replicationJobs }
 }

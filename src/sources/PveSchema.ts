@@ -130,6 +130,17 @@ export const ZfsPoolItem = Schema.Struct({
   dedup: Schema.optional(LooseNumber)
 })
 
+/** An entry of `/nodes/{node}/replication`: the job's config with its state (pve-manager's `extract_job_status`). */
+export const ReplicationItem = Schema.Struct({
+  id: Schema.String,
+  guest: Schema.optional(LooseNumber),
+  target: Schema.optional(Schema.String),
+  fail_count: Schema.optional(LooseNumber),
+  error: Schema.optional(Schema.String),
+  last_sync: Schema.optional(LooseNumber),
+  disable: Schema.optional(LooseBoolean)
+})
+
 /** `/version`: the release a node runs. */
 export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String), repoid: Schema.optional(Schema.String) })
 

@@ -1,6 +1,7 @@
 /**
- * What the optional storage sources report: Ceph's health as `ceph health detail` reports it through PVE (`/cluster/ceph/status`, its
- * `health`): `HEALTH_OK`, `HEALTH_WARN` or `HEALTH_ERR`, and each failing check by code.
+ * What vigil watches of a cluster's storage besides capacity: Ceph's health (`ceph health detail`
+ * through PVE's `/cluster/ceph/status`: `HEALTH_OK`, `HEALTH_WARN` or `HEALTH_ERR`, and each
+ * failing check by code), each node's ZFS pools, and storage replication jobs.
  */
 export interface CephCheck {
   /** `OSD_DOWN`, `PG_DEGRADED`, `MON_DISK_LOW`, ... */
@@ -29,4 +30,17 @@ export interface ZfsPool {
   readonly health: string
   readonly size: number | undefined
   readonly alloc: number | undefined
+}
+
+/** A storage replication job's state as its guest's node reports it (`/nodes/{node}/replication`). */
+export interface ReplicationJob {
+  /** `<vmid>-<jobnum>`: unique in the cluster. */
+  readonly id: string
+  readonly node: string
+  readonly guest: number | undefined
+  readonly target: string | undefined
+  /** Consecutive failed runs; 0 once a run succeeds. */
+  readonly failCount: number
+  readonly error: string | undefined
+  readonly disabled: boolean
 }

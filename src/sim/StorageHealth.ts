@@ -3,10 +3,11 @@
  * (`ceph status` with `health` replaced by `ceph health detail`), a 500 where Ceph is not set up
  * (`check_ceph_inited` dies), 403 without Sys.Audit or Datastore.Audit on `/`; and a node's ZFS
  * pools, `/nodes/{node}/disks/zfs` as pve-storage lists them (`zpool list -HpPLo` columns; 500
- * "zfsutils-linux not installed"; Sys.Audit on `/`).
+ * "zfsutils-linux not installed"; Sys.Audit on `/`); and `/nodes/{node}/replication`, the jobs of
+ * the node's guests with their state (pve-manager's `extract_job_status`).
  */
 import type { ApiAnswer } from "./PveApi.js"
-import type { SimNode } from "./Model.js"
+import type { SimGuest, SimNode, SimReplicationJob } from "./Model.js"
 import { type Acl, permissionsOn } from "./Permissions.js"
 
 export interface SimCephCheck {
@@ -57,5 +58,19 @@ export const zfsPools = (n: SimNode, acl: Acl): ApiAnswer => {
   return {
     status: 200,
     body: { data: n.zfs.map((p) => ({ name: p.name, size: p.size, alloc: p.alloc, free: p.size - p.alloc, frag: 3, dedup: 1, health: p.health })) }
+  }
+}
+
+export const replicationStatus = (n: SimNode, jobs: ReadonlyArray<SimReplicationJob>, guests: ReadonlyArray<SimGuest>): ApiAnswer => {
+  const here = new Set(guests.filter((g) => g.node === n.name).map((g) => g.vmid))
+  return {
+    status: 200,
+    body: {
+      data: jobs.filter((j) => here.has(j.guest)).map((j) => ({
+        id: j.id, type: "local", guest: j.guest, jobnum: Number(j.id.split("-")[1]), target: j.target, source: n.name, schedule: "*/15",
+        last_sync: j.lastSync, last_try: j.lastSync, next_sync: j.lastSync + 900, duration: 2.1, fail_count: j.failCount,
+        ...(j.error === undefined ? {} : { error: j.error }), ...(j.disable ? { disable: 1 } : {})
+      }))
+    }
   }
 }
