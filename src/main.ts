@@ -20,6 +20,7 @@ import { ServerConfig } from "./http/ServerConfig.js"
 import { HistoryConfig } from "./monitor/HistoryConfig.js"
 import { CephMonitor } from "./monitor/CephMonitor.js"
 import { HistoryRecorder } from "./monitor/HistoryRecorder.js"
+import { DiskMonitor } from "./monitor/DiskMonitor.js"
 import { ReplicationMonitor } from "./monitor/ReplicationMonitor.js"
 import { ZfsMonitor } from "./monitor/ZfsMonitor.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
@@ -70,7 +71,8 @@ const Features = Layer.mergeAll(
   HistoryRecorder.Default,
   CephMonitor.Default,
   ZfsMonitor.Default,
-  ReplicationMonitor.Default
+  ReplicationMonitor.Default,
+  DiskMonitor.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)

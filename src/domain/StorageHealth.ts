@@ -1,7 +1,8 @@
 /**
  * What vigil watches of a cluster's storage besides capacity: Ceph's health (`ceph health detail`
  * through PVE's `/cluster/ceph/status`: `HEALTH_OK`, `HEALTH_WARN` or `HEALTH_ERR`, and each
- * failing check by code), each node's ZFS pools, and storage replication jobs.
+ * failing check by code), each node's ZFS pools and disks (SMART health, SSD wear), and storage
+ * replication jobs.
  */
 export interface CephCheck {
   /** `OSD_DOWN`, `PG_DEGRADED`, `MON_DISK_LOW`, ... */
@@ -43,4 +44,18 @@ export interface ReplicationJob {
   readonly failCount: number
   readonly error: string | undefined
   readonly disabled: boolean
+}
+
+/** A node's physical disk as `/nodes/{node}/disks/list` reports it (SMART through smartctl). */
+export interface Disk {
+  readonly node: string
+  readonly devpath: string
+  readonly model: string | undefined
+  readonly serial: string | undefined
+  /** ssd, hdd, nvme, usb, unknown */
+  readonly type: string | undefined
+  /** smartctl's verdict: PASSED (ATA), OK (SCSI, NVMe), UNKNOWN when SMART gives none, or a failure. */
+  readonly health: string
+  /** Life left, percent (SSDs, NVMe); undefined where PVE says N/A. */
+  readonly wearout: number | undefined
 }

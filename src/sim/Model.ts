@@ -21,6 +21,8 @@ export interface SimNode {
   maintenance?: boolean | undefined
   /** HA fenced it (set by the fencing timeline). */
   fenced?: boolean | undefined
+  /** Its physical disks and what SMART says of them. */
+  disks?: Array<SimDisk> | undefined
   /** Its ZFS pools as `zpool list` reports them; undefined: zfsutils not installed. */
   zfs?: Array<SimZfsPool> | undefined
 }
@@ -34,6 +36,18 @@ export interface SimReplicationJob {
   failCount: number
   error?: string | undefined
   disable?: boolean | undefined
+}
+
+export interface SimDisk {
+  devpath: string
+  model: string
+  serial: string
+  type: "ssd" | "hdd" | "nvme"
+  size: number
+  /** PASSED, OK, UNKNOWN, FAILED! */
+  health: string
+  /** Life left, percent, or "N/A" (spinning disks). */
+  wearout: number | "N/A"
 }
 
 export interface SimZfsPool {
@@ -106,6 +120,10 @@ export const defaultCluster = (now: number): SimState => {
   const node = (name: string, cpu: number, memGiB: number, diskGiB: number): SimNode => ({
     name, status: "online", cpu, maxcpu: 16, mem: memGiB * GiB, maxmem: 64 * GiB, disk: diskGiB * GiB, maxdisk: 100 * GiB,
     bootedAt: now - 864_000_000,
+    disks: [
+      { devpath: "/dev/nvme0n1", model: "Samsung SSD 980 PRO 1TB", serial: `S5GXNX0W${name.toUpperCase()}01`, type: "nvme", size: 1000 * GiB, health: "PASSED", wearout: 97 },
+      { devpath: "/dev/sda", model: "ST4000NM000A-2HZ100", serial: `WJG0${name.toUpperCase()}A`, type: "hdd", size: 4000 * GiB, health: "PASSED", wearout: "N/A" }
+    ],
     // A root pool, as the installer makes on ZFS.
     zfs: [{ name: "rpool", health: "ONLINE", size: 480 * GiB, alloc: diskGiB * GiB }]
   })

@@ -74,3 +74,19 @@ export const replicationStatus = (n: SimNode, jobs: ReadonlyArray<SimReplication
     }
   }
 }
+
+/** `/nodes/{node}/disks/list`: Sys.Audit on `/` or on the node (pve-storage's check). */
+export const diskList = (n: SimNode, acl: Acl): ApiAnswer => {
+  if (permissionsOn(acl, "/")["Sys.Audit"] !== 1 && permissionsOn(acl, `/nodes/${n.name}`)["Sys.Audit"] !== 1) {
+    return { status: 403, body: { data: null }, reason: `Permission check failed (/nodes/${n.name}, Sys.Audit)` }
+  }
+  return {
+    status: 200,
+    body: {
+      data: (n.disks ?? []).map((d) => ({
+        devpath: d.devpath, model: d.model, serial: d.serial, type: d.type, size: d.size, health: d.health, wearout: d.wearout,
+        vendor: "ATA     ", wwn: "unknown", gpt: 1, mounted: 0, used: d.type === "nvme" ? "ZFS" : "LVM", osdid: -1, "osdid-list": null, rpm: d.type === "hdd" ? 7200 : 0, by_id_link: `/dev/disk/by-id/${d.serial}`
+      }))
+    }
+  }
+}

@@ -7,7 +7,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Either from "effect/Either"
-import type { CephHealth, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
+import type { CephHealth, Disk, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
 
@@ -34,6 +34,8 @@ export interface ClusterSourceShape {
   /** A node's ZFS pools, or why it has none to give; undefined for a source without ZFS. */
   /** The replication jobs of the guests on a node (PVE lists only those the token may audit). */
   readonly replicationJobs?: ((node: string) => Effect.Effect<ReadonlyArray<ReplicationJob>, SourceError>) | undefined
+  /** A node's disks with their SMART health, or why they cannot be read. */
+  readonly disks?: ((node: string) => Effect.Effect<Either.Either<ReadonlyArray<Disk>, Unavailable>, SourceError>) | undefined
   readonly zfsPools?: ((node: string) => Effect.Effect<Either.Either<ReadonlyArray<ZfsPool>, Unavailable>, SourceError>) | undefined
 }
 

@@ -9,7 +9,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
+import type { Disk, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
 import type { Task } from "../domain/Task.js"
 import type { ClusterSourceShape, SourceError } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
@@ -59,11 +59,11 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
      * up, and answers 403 to a token without Sys.Audit or Datastore.Audit on `/`.
      */
     /** A failure that says the feature is missing or forbidden, rather than that the call failed. */
-    const unavailable = (missing: RegExp, privilege: string) =>
+    const unavailable = (missing: RegExp | undefined, privilege: string) =>
     <A>(self: Effect.Effect<Either.Either<A, Unavailable>, SourceError>): Effect.Effect<Either.Either<A, Unavailable>, SourceError> =>
       Effect.catchIf(
         self,
-        (e) => missing.test(e.reason) || e.reason.includes("(403)"),
+        (e) => missing?.test(e.reason) === true || e.reason.includes("(403)"),
         (e) =>
           Effect.succeed(Either.left<Unavailable>(
             e.reason.includes("(403)") ? { _tag: "Forbidden", reason: `the token lacks ${privilege}` } : { _tag: "NotInstalled", reason: e.reason }
@@ -106,5 +106,22 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
           disabled: j.disable ?? false
         })))
 
-    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools, replicationJobs }
+    /** Listing disks needs Sys.Audit on `/` or on the node. */
+    const disks = (node: string) =>
+      api.disks(node).pipe(
+        Effect.map((list) =>
+          Either.right(list.map((d): Disk => ({
+            node,
+            devpath: d.devpath,
+            model: d.model,
+            serial: d.serial,
+            type: d.type,
+            health: d.health ?? "UNKNOWN",
+            wearout: typeof d.wearout === "number" ? d.wearout : d.wearout !== undefined && /^\d+(\.\d+)?$/.test(d.wearout) ? Number(d.wearout) : undefined
+          })))
+        ),
+        unavailable(undefined, `Sys.Audit on / or /nodes/${node}`)
+      )
+
+    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools, replicationJobs, disks }
 }

@@ -141,6 +141,16 @@ export const ReplicationItem = Schema.Struct({
   disable: Schema.optional(LooseBoolean)
 })
 
+/** An entry of `/nodes/{node}/disks/list` (pve-storage's Diskmanage: `health` UNKNOWN and `wearout` "N/A" when SMART says nothing). */
+export const DiskItem = Schema.Struct({
+  devpath: Schema.String,
+  model: Schema.optional(Schema.String),
+  serial: Schema.optional(Schema.String),
+  type: Schema.optional(Schema.String),
+  health: Schema.optional(Schema.String),
+  wearout: Schema.optional(Schema.Union(Schema.Number, Schema.String))
+})
+
 /** `/version`: the release a node runs. */
 export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String), repoid: Schema.optional(Schema.String) })
 
