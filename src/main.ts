@@ -22,6 +22,7 @@ import { CephMonitor } from "./monitor/CephMonitor.js"
 import { HistoryRecorder } from "./monitor/HistoryRecorder.js"
 import { DiskMonitor } from "./monitor/DiskMonitor.js"
 import { ReplicationMonitor } from "./monitor/ReplicationMonitor.js"
+import { UpdatesMonitor } from "./monitor/UpdatesMonitor.js"
 import { ZfsMonitor } from "./monitor/ZfsMonitor.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
@@ -72,7 +73,8 @@ const Features = Layer.mergeAll(
   CephMonitor.Default,
   ZfsMonitor.Default,
   ReplicationMonitor.Default,
-  DiskMonitor.Default
+  DiskMonitor.Default,
+  UpdatesMonitor.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)

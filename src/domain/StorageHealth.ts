@@ -1,8 +1,8 @@
 /**
  * What vigil watches of a cluster's storage besides capacity: Ceph's health (`ceph health detail`
  * through PVE's `/cluster/ceph/status`: `HEALTH_OK`, `HEALTH_WARN` or `HEALTH_ERR`, and each
- * failing check by code), each node's ZFS pools and disks (SMART health, SSD wear), and storage
- * replication jobs.
+ * failing check by code), each node's ZFS pools and disks (SMART health, SSD wear), storage
+ * replication jobs; and, beside them, the updates each node has pending.
  */
 export interface CephCheck {
   /** `OSD_DOWN`, `PG_DEGRADED`, `MON_DISK_LOW`, ... */
@@ -58,4 +58,10 @@ export interface Disk {
   readonly health: string
   /** Life left, percent (SSDs, NVMe); undefined where PVE says N/A. */
   readonly wearout: number | undefined
+}
+
+/** Packages a node could update (`/nodes/{node}/apt/update`, after PVE's daily `apt update`). */
+export interface NodeUpdates {
+  readonly node: string
+  readonly packages: ReadonlyArray<{ readonly name: string; readonly from: string | undefined; readonly to: string | undefined; readonly origin: string }>
 }

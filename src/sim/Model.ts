@@ -21,6 +21,8 @@ export interface SimNode {
   maintenance?: boolean | undefined
   /** HA fenced it (set by the fencing timeline). */
   fenced?: boolean | undefined
+  /** Package updates `apt` would install (pve-manager's APT.pm fields). */
+  updates?: Array<{ Package: string; Title: string; Version: string; OldVersion: string; Origin: string; Priority: string; Section: string; Arch: string }> | undefined
   /** Its physical disks and what SMART says of them. */
   disks?: Array<SimDisk> | undefined
   /** Its ZFS pools as `zpool list` reports them; undefined: zfsutils not installed. */

@@ -7,7 +7,7 @@
  */
 import type { SimCluster } from "./Cluster.js"
 import { haInUse, nodeHaState, quorate, sidOf, type SimGuest, type SimNode, uptimeOf } from "./Model.js"
-import { cephStatus, diskList, replicationStatus, zfsPools } from "./StorageHealth.js"
+import { aptUpdates, cephStatus, diskList, replicationStatus, zfsPools } from "./StorageHealth.js"
 import { effectivePermissions, rootAcl } from "./Permissions.js"
 import { listTasks } from "./Tasks.js"
 
@@ -142,6 +142,7 @@ export const answer = (cluster: SimCluster, method: string, api: string, url: UR
     })
   }
   if (method === "GET" && rest === "disks/zfs") return zfsPools(n, cluster.state.acl ?? rootAcl)
+  if (method === "GET" && rest === "apt/update") return aptUpdates(n, cluster.state.acl ?? rootAcl)
   if (method === "GET" && rest === "disks/list") return diskList(n, cluster.state.acl ?? rootAcl)
   if (method === "GET" && rest === "replication") return replicationStatus(n, cluster.state.replication ?? [], cluster.state.guests)
   if (method === "GET" && rest === "tasks") {

@@ -90,3 +90,11 @@ export const diskList = (n: SimNode, acl: Acl): ApiAnswer => {
     }
   }
 }
+
+/** `/nodes/{node}/apt/update`: Sys.Modify on the node (only those who may install see what is pending). */
+export const aptUpdates = (n: SimNode, acl: Acl): ApiAnswer => {
+  if (permissionsOn(acl, `/nodes/${n.name}`)["Sys.Modify"] !== 1) {
+    return { status: 403, body: { data: null }, reason: `Permission check failed (/nodes/${n.name}, Sys.Modify)` }
+  }
+  return { status: 200, body: { data: n.updates ?? [] } }
+}

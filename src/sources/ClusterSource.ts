@@ -7,7 +7,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Either from "effect/Either"
-import type { CephHealth, Disk, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
+import type { CephHealth, Disk, NodeUpdates, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
 
@@ -36,6 +36,8 @@ export interface ClusterSourceShape {
   readonly replicationJobs?: ((node: string) => Effect.Effect<ReadonlyArray<ReplicationJob>, SourceError>) | undefined
   /** A node's disks with their SMART health, or why they cannot be read. */
   readonly disks?: ((node: string) => Effect.Effect<Either.Either<ReadonlyArray<Disk>, Unavailable>, SourceError>) | undefined
+  /** A node's pending updates, or why they cannot be read (listing needs Sys.Modify on the node). */
+  readonly updates?: ((node: string) => Effect.Effect<Either.Either<NodeUpdates, Unavailable>, SourceError>) | undefined
   readonly zfsPools?: ((node: string) => Effect.Effect<Either.Either<ReadonlyArray<ZfsPool>, Unavailable>, SourceError>) | undefined
 }
 

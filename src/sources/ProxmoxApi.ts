@@ -24,7 +24,7 @@ import type { Duplex } from "node:stream"
 import type { TLSSocket } from "node:tls"
 import { SourceError } from "./ClusterSource.js"
 import { fastResources } from "./ResourceDecoder.js"
-import { CephStatus, ClusterStatusItem, DiskItem, ReplicationItem, ZfsPoolItem, Envelope, HaStatusItem, NodeStatusDetail, Permissions, Resource, Task, TaskStatus, Version } from "./PveSchema.js"
+import { AptUpdateItem, CephStatus, ClusterStatusItem, DiskItem, ReplicationItem, ZfsPoolItem, Envelope, HaStatusItem, NodeStatusDetail, Permissions, Resource, Task, TaskStatus, Version } from "./PveSchema.js"
 import type { ProxmoxConfig } from "./SourceConfig.js"
 
 /** A SHA-256 fingerprint in one form, however it was written (`AB:CD:…`, `abcd…`). */
@@ -177,6 +177,7 @@ export class ProxmoxApi extends Effect.Service<ProxmoxApi>()("vigil/ProxmoxApi",
         version: get("/version", Version),
         cephStatus: get("/cluster/ceph/status", CephStatus),
         replication: (node: string) => get(`/nodes/${encodeURIComponent(node)}/replication`, Schema.Array(ReplicationItem)),
+        aptUpdates: (node: string) => get(`/nodes/${encodeURIComponent(node)}/apt/update`, Schema.Array(AptUpdateItem)),
         disks: (node: string) => get(`/nodes/${encodeURIComponent(node)}/disks/list`, Schema.Array(DiskItem)),
         zfsPools: (node: string) => get(`/nodes/${encodeURIComponent(node)}/disks/zfs`, Schema.Array(ZfsPoolItem)),
         /** The token's effective privileges on the top-level paths and every path an ACL names. */

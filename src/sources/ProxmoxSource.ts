@@ -9,7 +9,7 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { Disk, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
+import type { Disk, NodeUpdates, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
 import type { Task } from "../domain/Task.js"
 import type { ClusterSourceShape, SourceError } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
@@ -123,5 +123,14 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
         unavailable(undefined, `Sys.Audit on / or /nodes/${node}`)
       )
 
-    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools, replicationJobs, disks }
+    /** PVE lists a node's updates only for Sys.Modify on the node: an auditor's token gets 403. */
+    const updates = (node: string) =>
+      api.aptUpdates(node).pipe(
+        Effect.map((list) =>
+          Either.right<NodeUpdates>({ node, packages: list.map((p) => ({ name: p.Package, from: p.OldVersion, to: p.Version, origin: p.Origin ?? "unknown" })) })
+        ),
+        unavailable(undefined, `Sys.Modify on /nodes/${node} (PVE lists updates only to those who may install them)`)
+      )
+
+    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools, replicationJobs, disks, updates }
 }

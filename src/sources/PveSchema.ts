@@ -151,6 +151,14 @@ export const DiskItem = Schema.Struct({
   wearout: Schema.optional(Schema.Union(Schema.Number, Schema.String))
 })
 
+/** An entry of `/nodes/{node}/apt/update` (pve-manager's APT.pm: capitalised keys, `Origin` `unknown` when apt has none). */
+export const AptUpdateItem = Schema.Struct({
+  Package: Schema.String,
+  Version: Schema.optional(Schema.String),
+  OldVersion: Schema.optional(Schema.String),
+  Origin: Schema.optional(Schema.String)
+})
+
 /** `/version`: the release a node runs. */
 export const Version = Schema.Struct({ version: Schema.String, release: Schema.optional(Schema.String), repoid: Schema.optional(Schema.String) })
 

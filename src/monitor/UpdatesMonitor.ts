@@ -1,0 +1,85 @@
+/**
+ * Pending updates per node on the background tier: one `node.updates.available` (info) when the
+ * set of packages a node could update changes (after PVE's daily `apt update`, or once someone
+ * installed them), with the count by origin (Debian, Proxmox, ...). PVE's API gives each
+ * package's origin, not its archive, so security updates cannot be told apart here. A token
+ * without Sys.Modify on the nodes is said once (`node.updates.unavailable`) and not asked again.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { EventBus } from "../bus/EventBus.js"
+import { makeEvent } from "../domain/Event.js"
+import type { NodeUpdates } from "../domain/StorageHealth.js"
+import { ClusterSource } from "../sources/ClusterSource.js"
+import { monitorSource } from "./Findings.js"
+import { leaderRounds } from "./LeaderRounds.js"
+import { ClusterWatch } from "./Monitor.js"
+import { WatchConfig } from "./WatchConfig.js"
+
+/** The pending set as one comparable string: package and target version, sorted. */
+const signature = (u: NodeUpdates) => u.packages.map((p) => `${p.name}@${p.to ?? ""}`).sort().join("\n")
+
+/** The event for a node whose pending updates changed (pure). */
+export const updatesEvent = (u: NodeUpdates) => {
+  const byOrigin: Record<string, number> = {}
+  for (const p of u.packages) byOrigin[p.origin] = (byOrigin[p.origin] ?? 0) + 1
+  const count = u.packages.length
+  return makeEvent({
+    type: "node.updates.available",
+    source: monitorSource,
+    subject: `node/${u.node}`,
+    node: u.node,
+    data: {
+      node: u.node,
+      count,
+      byOrigin,
+      packages: u.packages.slice(0, 200),
+      summary: count === 0 ? `${u.node} is up to date` : `${u.node} has ${count} package update${count === 1 ? "" : "s"} pending`
+    }
+  })
+}
+
+export class UpdatesMonitor extends Effect.Service<UpdatesMonitor>()("vigil/UpdatesMonitor", {
+  scoped: Effect.gen(function*() {
+    const source = yield* ClusterSource
+    const list = Option.flatMap(source, (s) => Option.fromNullable(s.updates))
+    const watch = yield* ClusterWatch
+    if (Option.isNone(list) || Option.isNone(watch)) return {}
+    const { tiers } = yield* WatchConfig
+    const bus = yield* EventBus
+
+    /** Per node, the pending set last told. A new process or term tells a node's set once if it is not empty. */
+    const told = new Map<string, string>()
+    let off = false
+
+    yield* leaderRounds("UpdatesMonitor", tiers.background, Duration.seconds(12), (newTerm) =>
+      Effect.gen(function*() {
+        if (newTerm) told.clear()
+        if (off) return
+        const snapshot = yield* watch.value.latest
+        if (Option.isNone(snapshot)) return
+        for (const node of snapshot.value.nodes.filter((n) => n.status === "online")) {
+          const answer = yield* Effect.either(list.value(node.name))
+          if (Either.isLeft(answer)) continue
+          if (Either.isLeft(answer.right)) {
+            off = true
+            yield* bus.publishOne(makeEvent({
+              type: "node.updates.unavailable",
+              source: monitorSource,
+              subject: "cluster/updates",
+              data: { reason: answer.right.left.reason, summary: `Pending updates are not watched: the token lacks ${answer.right.left.reason.replace(/^the token lacks /, "")}` }
+            }))
+            return
+          }
+          const updates = answer.right.right
+          const now = signature(updates)
+          const before = told.get(node.name) ?? ""
+          if (now !== before) yield* bus.publishOne(updatesEvent(updates))
+          told.set(node.name, now)
+        }
+      }))
+    return {}
+  })
+}) {}
