@@ -6,16 +6,13 @@
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { EventBus } from "../bus/EventBus.js"
-import { makeEvent } from "../domain/Event.js"
 import { ClusterSource } from "../sources/ClusterSource.js"
 import { Incidents } from "../store/Incidents.js"
 import { diskMemory, type DiskMemory, diskTarget as diskTargetOf, judgeDisks } from "./DiskWatch.js"
-import { monitorSource } from "./Findings.js"
-import { leaderRounds } from "./LeaderRounds.js"
 import { ClusterWatch } from "./Monitor.js"
+import { nodeRounds } from "./NodeRounds.js"
 import { WatchConfig } from "./WatchConfig.js"
 
 export const wearoutMinConfig = Config.integer("VIGIL_DISK_WEAROUT_MIN").pipe(
@@ -36,8 +33,6 @@ export class DiskMonitor extends Effect.Service<DiskMonitor>()("vigil/DiskMonito
 
     /** Per node, disk → what was told; a node not here starts from the open incidents. */
     const told = new Map<string, Map<string, DiskMemory>>()
-    let off = false
-
     const startingPoint = Effect.map(incidents.openIncidents, (open) => {
       const memory = new Map<string, DiskMemory>()
       for (const i of open) {
@@ -48,33 +43,23 @@ export class DiskMonitor extends Effect.Service<DiskMonitor>()("vigil/DiskMonito
       return memory
     })
 
-    yield* leaderRounds("DiskMonitor", tiers.background, Duration.seconds(10), (newTerm) =>
-      Effect.gen(function*() {
-        if (newTerm) told.clear()
-        if (off) return
-        const snapshot = yield* watch.value.latest
-        if (Option.isNone(snapshot)) return
-        for (const node of snapshot.value.nodes.filter((n) => n.status === "online")) {
-          const answer = yield* Effect.either(list.value(node.name))
-          if (Either.isLeft(answer)) continue // an unreachable node is the critical tier's to tell
-          if (Either.isLeft(answer.right)) {
-            off = true
-            yield* bus.publishOne(makeEvent({
-              type: "disk.unavailable",
-              source: monitorSource,
-              subject: "cluster/disks",
-              data: { reason: answer.right.left.reason, summary: `Disk health is not watched: ${answer.right.left.reason}` }
-            }))
-            return
-          }
-          const disks = answer.right.right
-          const previous = told.get(node.name) ?? (yield* startingPoint)
+    yield* nodeRounds({
+      name: "DiskMonitor",
+      interval: tiers.background,
+      offset: Duration.seconds(10),
+      latest: watch.value.latest,
+      ask: list.value,
+      unavailable: { type: "disk.unavailable", subject: "cluster/disks", what: "Disk health is" },
+      newTerm: () => told.clear(),
+      onNode: (node, disks) =>
+        Effect.gen(function*() {
+          const previous = told.get(node) ?? (yield* startingPoint)
           const findings = judgeDisks(previous, disks, wearoutMin)
           for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
           if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
-          told.set(node.name, new Map(disks.map((d) => [diskTargetOf(d), diskMemory(d, wearoutMin)])))
-        }
-      }))
+          told.set(node, new Map(disks.map((d) => [diskTargetOf(d), diskMemory(d, wearoutMin)])))
+        })
+    })
     return {}
   })
 }) {}

@@ -7,15 +7,14 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { EventBus } from "../bus/EventBus.js"
 import { makeEvent } from "../domain/Event.js"
 import type { NodeUpdates } from "../domain/StorageHealth.js"
 import { ClusterSource } from "../sources/ClusterSource.js"
 import { monitorSource } from "./Findings.js"
-import { leaderRounds } from "./LeaderRounds.js"
 import { ClusterWatch } from "./Monitor.js"
+import { nodeRounds } from "./NodeRounds.js"
 import { WatchConfig } from "./WatchConfig.js"
 
 /** The pending set as one comparable string: package and target version, sorted. */
@@ -52,34 +51,22 @@ export class UpdatesMonitor extends Effect.Service<UpdatesMonitor>()("vigil/Upda
 
     /** Per node, the pending set last told. A new process or term tells a node's set once if it is not empty. */
     const told = new Map<string, string>()
-    let off = false
 
-    yield* leaderRounds("UpdatesMonitor", tiers.background, Duration.seconds(12), (newTerm) =>
-      Effect.gen(function*() {
-        if (newTerm) told.clear()
-        if (off) return
-        const snapshot = yield* watch.value.latest
-        if (Option.isNone(snapshot)) return
-        for (const node of snapshot.value.nodes.filter((n) => n.status === "online")) {
-          const answer = yield* Effect.either(list.value(node.name))
-          if (Either.isLeft(answer)) continue
-          if (Either.isLeft(answer.right)) {
-            off = true
-            yield* bus.publishOne(makeEvent({
-              type: "node.updates.unavailable",
-              source: monitorSource,
-              subject: "cluster/updates",
-              data: { reason: answer.right.left.reason, summary: `Pending updates are not watched: the token lacks ${answer.right.left.reason.replace(/^the token lacks /, "")}` }
-            }))
-            return
-          }
-          const updates = answer.right.right
+    yield* nodeRounds({
+      name: "UpdatesMonitor",
+      interval: tiers.background,
+      offset: Duration.seconds(12),
+      latest: watch.value.latest,
+      ask: list.value,
+      unavailable: { type: "node.updates.unavailable", subject: "cluster/updates", what: "Pending updates are" },
+      newTerm: () => told.clear(),
+      onNode: (node, updates) =>
+        Effect.gen(function*() {
           const now = signature(updates)
-          const before = told.get(node.name) ?? ""
-          if (now !== before) yield* bus.publishOne(updatesEvent(updates))
-          told.set(node.name, now)
-        }
-      }))
+          if (now !== (told.get(node) ?? "")) yield* bus.publishOne(updatesEvent(updates))
+          told.set(node, now)
+        })
+    })
     return {}
   })
 }) {}
