@@ -100,6 +100,29 @@ export const control = (cluster: SimCluster, method: string, path: string, body:
     pool.health = String(body.health ?? "ONLINE")
     return done(pool)
   }
+  if ((m = path.match(/^\/_sim\/nodes\/([^/]+)\/disks\/([^/]+)$/))) {
+    const disk = cluster.node(m[1]!).disks?.find((d) => d.devpath === `/dev/${m![2]}`)
+    if (disk === undefined) return { status: 404, body: { error: `no disk /dev/${m[2]} on ${m[1]}` } }
+    if (typeof body.health === "string") disk.health = body.health
+    if (typeof body.wearout === "number" || body.wearout === "N/A") disk.wearout = body.wearout
+    return done(disk)
+  }
+  if ((m = path.match(/^\/_sim\/nodes\/([^/]+)\/updates$/))) {
+    // {"count": 3}: that many pending packages (0 once installed)
+    const count = Number(body.count ?? 0)
+    cluster.node(m[1]!).updates = Array.from({ length: count }, (_, i) => ({
+      Package: i === 0 ? "pve-manager" : `libexample${i}`, Title: "an update", Version: `1.0.${i + 1}`, OldVersion: `1.0.${i}`,
+      Origin: i === 0 ? "Proxmox" : "Debian", Priority: "optional", Section: "admin", Arch: "amd64"
+    }))
+    return done({ node: m[1], count })
+  }
+  if ((m = path.match(/^\/_sim\/replication\/([^/]+)$/))) {
+    const job = cluster.state.replication?.find((j) => j.id === m![1])
+    if (job === undefined) return { status: 404, body: { error: `no replication job ${m[1]}` } }
+    job.failCount = Number(body.failCount ?? 0)
+    job.error = typeof body.error === "string" ? body.error : undefined
+    return done(job)
+  }
   if (path === "/_sim/ceph") {
     // {"status":"HEALTH_WARN","checks":{"OSD_DOWN":{"severity":"HEALTH_WARN","message":"1 osds down"}}}, or {"installed":false}
     cluster.state.ceph = body.installed === false ? undefined : { status: (body.status ?? "HEALTH_OK") as SimCeph["status"], checks: (body.checks ?? {}) as SimCeph["checks"] }

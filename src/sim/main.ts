@@ -31,6 +31,11 @@ Script it:
   ${post("nodes/pve2/metrics", '{"memPercent":96,"cpu":0.99}')}
   ${post("guests/101", '{"lock":"backup"}')}       # a lock (stuck if it stays)
   ${post("quorum", '{"quorate":false}')}          # quorum lost ({"quorate":null}: back to the majority rule)
+  ${post("ceph", '{"status":"HEALTH_WARN","checks":{"OSD_DOWN":{"severity":"HEALTH_WARN","message":"1 osds down"}}}')}
+  ${post("nodes/pve2/zfs/rpool", '{"health":"DEGRADED"}')}
+  ${post("nodes/pve1/disks/sda", '{"health":"FAILED!"}')}           # or {"wearout":5} on nvme0n1
+  ${post("replication/101-0", '{"failCount":1,"error":"no space left"}')}  # {"failCount":0}: it succeeds again
+  ${post("nodes/pve1/updates", '{"count":3}')}
   ${post("fault", '{"mode":"500","remaining":5}')}    # or 595, hang, garbage, 401
   curl ${url}/_sim/state`)
 })

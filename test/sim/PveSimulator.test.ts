@@ -86,4 +86,23 @@ describe("the PVE simulator, as PVE behaves", () => {
       expect(ha.map((e: any) => e.id)).toEqual(["quorum", "master", "lrm:pve1", "lrm:pve2", "lrm:pve3", "service:vm:103"])
       expect(ha.at(-1)).toMatchObject({ type: "service", sid: "vm:103", node: "pve2", crm_state: "started", request_state: "started", status: "vm:103 (pve2, started)" })
     }))
+  it.scopedLive("its control API scripts Ceph, ZFS, disks, replication and updates, and the PVE API shows them", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const control = (path: string, body: unknown) =>
+        Effect.promise(() => fetch(`${sim.url}/_sim/${path}`, { method: "POST", body: JSON.stringify(body) }).then((r) => r.status))
+      expect(yield* control("ceph", { status: "HEALTH_ERR", checks: { PG_DAMAGED: { severity: "HEALTH_ERR", message: "1 pg inconsistent" } } })).toBe(200)
+      expect(yield* control("nodes/pve2/zfs/rpool", { health: "FAULTED" })).toBe(200)
+      expect(yield* control("nodes/pve1/disks/nvme0n1", { wearout: 4 })).toBe(200)
+      expect(yield* control("replication/101-0", { failCount: 1, error: "no space left" })).toBe(200)
+      expect(yield* control("nodes/pve3/updates", { count: 2 })).toBe(200)
+      expect(yield* control("nodes/pve1/disks/nope", { health: "FAILED!" })).toBe(404)
+
+      expect((yield* get(sim.url, "/cluster/ceph/status")).data.health).toMatchObject({ status: "HEALTH_ERR", checks: { PG_DAMAGED: { severity: "HEALTH_ERR", summary: { message: "1 pg inconsistent", count: 1 } } } })
+      expect((yield* get(sim.url, "/nodes/pve2/disks/zfs")).data).toEqual([expect.objectContaining({ name: "rpool", health: "FAULTED" })])
+      expect((yield* get(sim.url, "/nodes/pve1/disks/list")).data.find((d: any) => d.devpath === "/dev/nvme0n1").wearout).toBe(4)
+      expect((yield* get(sim.url, "/nodes/pve1/replication")).data).toEqual([expect.objectContaining({ id: "101-0", guest: 101, fail_count: 1, error: "no space left" })])
+      expect((yield* get(sim.url, "/nodes/pve2/replication")).data).toEqual([])
+      expect((yield* get(sim.url, "/nodes/pve3/apt/update")).data.map((p: any) => p.Origin)).toEqual(["Proxmox", "Debian"])
+    }))
 })
