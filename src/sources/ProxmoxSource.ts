@@ -1,10 +1,11 @@
 /**
  * The Proxmox VE source: one snapshot is `/cluster/resources` (nodes, guests, storage in one
  * call) plus `/cluster/status` (quorum, membership), `/cluster/ha/status/current` (HA resources)
- * and `/version`, and
- * `/nodes/{node}/status` for each online node. The per-node calls are isolated: a node whose
- * proxied endpoint answers 595 or hangs is marked on its own and hides nothing else; only the
- * cluster-wide resources call failing fails the snapshot. Its task log explains state changes.
+ * and `/version`, and `/nodes/{node}/status` for each online node. The per-node calls are
+ * isolated: a node whose proxied endpoint answers 595 or hangs is marked on its own and hides
+ * nothing else; only the cluster-wide resources call failing fails the snapshot. Its task log
+ * explains state changes. Beside the snapshot, the optional storage checks: Ceph's health, each
+ * node's ZFS pools, disks, replication jobs and pending updates.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -55,10 +56,10 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
         })))
 
     /**
-     * PVE dies with "binary not installed" or "not initialized" (HTTP 500) where Ceph is not set
-     * up, and answers 403 to a token without Sys.Audit or Datastore.Audit on `/`.
+     * A failure that says the feature is missing on this cluster or node (PVE's API dies with a
+     * message: "binary not installed", "zfsutils-linux not installed"; HTTP 500) or forbidden to
+     * the token (403), rather than that the call failed.
      */
-    /** A failure that says the feature is missing or forbidden, rather than that the call failed. */
     const unavailable = (missing: RegExp | undefined, privilege: string) =>
     <A>(self: Effect.Effect<Either.Either<A, Unavailable>, SourceError>): Effect.Effect<Either.Either<A, Unavailable>, SourceError> =>
       Effect.catchIf(
