@@ -29,7 +29,7 @@ import { type ProxmoxConfig, SourceConfig } from "../sources/SourceConfig.js"
 import { probe } from "../sources/TlsProbe.js"
 import { checkStore } from "../store/StoreCheck.js"
 import { StoreConfig } from "../store/StoreConfig.js"
-import { grantPath, requiredPrivileges, type Requirement } from "./Privileges.js"
+import { grantPath, optionalPrivileges, requiredPrivileges, type Requirement } from "./Privileges.js"
 
 export type Verdict = "ok" | "warn" | "fail"
 
@@ -120,6 +120,14 @@ const privilegesFinding = (held: Readonly<Record<string, Readonly<Record<string,
   return fail("privileges", `missing ${missing.map((r) => `${r.privilege} on ${r.path} (${r.for})`).join(", ")}`, grants.join("; "))
 }
 
+/** Optional privileges are never a failure: what lacks one is a check that stays off, said here and once by vigil. */
+const optionalFinding = (held: Readonly<Record<string, Readonly<Record<string, unknown>>>>): Finding => {
+  const lacking = optionalPrivileges.filter((r) => held[r.path]?.[r.privilege] === undefined)
+  return lacking.length === 0
+    ? ok("optional", optionalPrivileges.map((r) => `${r.privilege} on ${r.path}`).join(", "))
+    : ok("optional", `not held, so not watched: ${lacking.map((r) => `${r.privilege} on ${r.path} (${r.for})`).join(", ")}`)
+}
+
 /** The Proxmox checks, in order; each one stops the chain where the next could not run. */
 const proxmoxFindings = (config: ProxmoxConfig, timeout: Duration.Duration, remediation: Option.Option<RemediationConfig["Type"]>) =>
   Effect.gen(function*() {
@@ -147,6 +155,7 @@ const proxmoxFindings = (config: ProxmoxConfig, timeout: Duration.Duration, reme
         onLeft: (e) => fail("privileges", e.reason, "let the token read its own permissions (every PVE user and token may)"),
         onRight: (perms) => privilegesFinding(perms, requiredPrivileges(remediation), tokenId)
       }))
+      if (Either.isRight(held)) out.push(optionalFinding(held.right))
       const status = yield* Effect.either(api.clusterStatus)
       if (Either.isLeft(status)) {
         out.push(fail("nodes", status.left.reason, "grant Sys.Audit on / (see privileges)"))

@@ -33,3 +33,8 @@ export const requiredPrivileges = (remediation: Option.Option<RemediationConfig[
   const acts = Option.exists(remediation, (r) => r.enabled && r.policy.cap >= 2)
   return acts ? [...watching, acting] : watching
 }
+
+/** What only some checks need: watching goes on without them, those checks say once that they are off. */
+export const optionalPrivileges: ReadonlyArray<Omit<Requirement, "role">> = [
+  { privilege: "Sys.Modify", path: "/nodes", for: "pending updates: PVE lists them only to those who may install them" }
+]
