@@ -34,7 +34,13 @@ export const ClusterView = Schema.Struct({
     guestsTotal: Schema.Int,
     openIncidents: Schema.Int
   }),
-  nodes: Schema.Array(Schema.extend(ClusterNode, Schema.Struct({ usage: Usage, incidents: Schema.Array(Schema.String) }))),
+  nodes: Schema.Array(Schema.extend(ClusterNode, Schema.Struct({
+    usage: Usage,
+    incidents: Schema.Array(Schema.String),
+    updates: Schema.NullOr(Schema.Struct({ count: Schema.Int, byOrigin: Schema.Record({ key: Schema.String, value: Schema.Int }) })).annotations({
+      description: "Package updates pending on the node (background tier); null until read, or when the token may not list them (Sys.Modify)"
+    })
+  }))),
   guests: Schema.Array(Schema.extend(
     Guest,
     Schema.Struct({

@@ -12,6 +12,7 @@ import { AuditRepo } from "../remediation/AuditRepo.js"
 import { EventRepo } from "../store/EventRepo.js"
 import { Incidents } from "../store/Incidents.js"
 import { ClusterWatch } from "../monitor/Monitor.js"
+import { UpdatesMonitor } from "../monitor/UpdatesMonitor.js"
 import { percent } from "../monitor/Thresholds.js"
 import { VigilApi } from "../api/Api.js"
 import { NotFound, ServiceUnavailable, storeUnavailable } from "../api/ApiErrors.js"
@@ -31,6 +32,7 @@ export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) 
   Effect.gen(function*() {
     const incidents = yield* Incidents
     const monitor = yield* ClusterWatch
+    const updates = yield* UpdatesMonitor
     const repo = yield* EventRepo
     const audit = yield* AuditRepo
     const deliveries = yield* Deliveries
@@ -72,7 +74,8 @@ export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) 
             nodes: s.nodes.map((n) => ({
               ...n,
               usage: { cpu: n.cpu === undefined ? null : Math.round(n.cpu * 1000) / 10, mem: shown(n.mem, n.maxmem), disk: shown(n.disk, n.maxdisk) },
-              incidents: on(`node/${n.name}`)
+              incidents: on(`node/${n.name}`),
+              updates: updates.pending(n.name) ?? null
             })),
             guests: s.guests.map((g) => {
               const memory = watch?.guests.get(guestKey(g))

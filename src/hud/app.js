@@ -37,7 +37,7 @@ const Cluster = ({ cluster, watching, select }) => {
     }</h2>
     <div class="tiles">
       ${cluster.nodes.map((n) => html`<div class=${`tile node ${n.status !== "online" ? "down" : n.incidents.length ? "alerting" : ""}`} data-node=${n.name} onClick=${() => select(`node/${n.name}`)}>
-        <div class="name">${n.name}</div><div class="meta">${n.status}${n.hastate && n.hastate !== "online" ? ` · HA ${n.hastate}` : ""}${n.detail ? ` · ${n.detail}` : ""}</div>
+        <div class="name">${n.name}</div><div class="meta">${n.status}${n.hastate && n.hastate !== "online" ? ` · HA ${n.hastate}` : ""}${n.detail ? ` · ${n.detail}` : ""}${n.updates?.count ? ` · ${n.updates.count} updates` : ""}</div>
         <div class="meta">cpu ${n.usage.cpu ?? "–"}%</div><${Bar} value=${n.usage.cpu} />
         <div class="meta">mem ${n.usage.mem ?? "–"}%</div><${Bar} value=${n.usage.mem} />
         <div class="meta">disk ${n.usage.disk ?? "–"}%</div><${Bar} value=${n.usage.disk} />

@@ -17,13 +17,23 @@ import { ClusterWatch } from "./Monitor.js"
 import { nodeRounds } from "./NodeRounds.js"
 import { WatchConfig } from "./WatchConfig.js"
 
+export interface PendingUpdates {
+  readonly count: number
+  readonly byOrigin: Readonly<Record<string, number>>
+}
+
+const countByOrigin = (u: NodeUpdates) => {
+  const byOrigin: Record<string, number> = {}
+  for (const p of u.packages) byOrigin[p.origin] = (byOrigin[p.origin] ?? 0) + 1
+  return byOrigin
+}
+
 /** The pending set as one comparable string: package and target version, sorted. */
 const signature = (u: NodeUpdates) => u.packages.map((p) => `${p.name}@${p.to ?? ""}`).sort().join("\n")
 
 /** The event for a node whose pending updates changed (pure). */
 export const updatesEvent = (u: NodeUpdates) => {
-  const byOrigin: Record<string, number> = {}
-  for (const p of u.packages) byOrigin[p.origin] = (byOrigin[p.origin] ?? 0) + 1
+  const byOrigin = countByOrigin(u)
   const count = u.packages.length
   return makeEvent({
     type: "node.updates.available",
@@ -45,7 +55,10 @@ export class UpdatesMonitor extends Effect.Service<UpdatesMonitor>()("vigil/Upda
     const source = yield* ClusterSource
     const list = Option.flatMap(source, (s) => Option.fromNullable(s.updates))
     const watch = yield* ClusterWatch
-    if (Option.isNone(list) || Option.isNone(watch)) return {}
+    /** What each node has pending, as last read: for the cluster view. */
+    const pending = new Map<string, PendingUpdates>()
+    const view = { pending: (node: string): PendingUpdates | undefined => pending.get(node) }
+    if (Option.isNone(list) || Option.isNone(watch)) return view
     const { tiers } = yield* WatchConfig
     const bus = yield* EventBus
 
@@ -65,8 +78,9 @@ export class UpdatesMonitor extends Effect.Service<UpdatesMonitor>()("vigil/Upda
           const now = signature(updates)
           if (now !== (told.get(node) ?? "")) yield* bus.publishOne(updatesEvent(updates))
           told.set(node, now)
+          pending.set(node, { count: updates.packages.length, byOrigin: countByOrigin(updates) })
         })
     })
-    return {}
+    return view
   })
 }) {}

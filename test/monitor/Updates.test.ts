@@ -9,7 +9,7 @@ import { administrator } from "../../src/sim/Permissions.js"
 import { eventually } from "../support/Eventually.js"
 import { events } from "../support/Events.js"
 import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
-import { startVigil } from "../support/Vigil.js"
+import { getJson, startVigil } from "../support/Vigil.js"
 
 const polls = (sim: { hits: Map<string, number> }) => sim.hits.get("/nodes/pve1/apt/update") ?? 0
 const morePolls = (sim: { hits: Map<string, number> }, n = 3) =>
@@ -36,6 +36,10 @@ describe("pending updates", () => {
       yield* morePolls(sim)
       const [available] = yield* events(vigil.url, "node.updates.available")
       expect(available).toMatchObject({ severity: "info", node: "pve1", subject: "node/pve1", data: { count: 2, byOrigin: { Proxmox: 1, Debian: 1 }, summary: "pve1 has 2 package updates pending" } })
+      // The cluster view shows each node's pending count.
+      const nodes = (yield* getJson(`${vigil.url}/api/v1/cluster`)).body.nodes as Array<any>
+      expect(nodes.find((n) => n.name === "pve1").updates).toEqual({ count: 2, byOrigin: { Proxmox: 1, Debian: 1 } })
+      expect(nodes.find((n) => n.name === "pve2").updates).toEqual({ count: 0, byOrigin: {} })
 
       pve1.updates = []
       yield* eventually("the upgrade is told", events(vigil.url, "node.updates.available"), (e) => e.length === 2)
