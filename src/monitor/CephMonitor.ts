@@ -15,6 +15,7 @@ import { Incidents } from "../store/Incidents.js"
 import { cephIncidentKey, judgeCeph, startingHealth } from "./CephWatch.js"
 import { monitorSource } from "./Findings.js"
 import { leaderRounds } from "./LeaderRounds.js"
+import { recordFindings } from "./Record.js"
 import { WatchConfig } from "./WatchConfig.js"
 
 export class CephMonitor extends Effect.Service<CephMonitor>()("vigil/CephMonitor", {
@@ -25,6 +26,7 @@ export class CephMonitor extends Effect.Service<CephMonitor>()("vigil/CephMonito
     const { tiers } = yield* WatchConfig
     const bus = yield* EventBus
     const incidents = yield* Incidents
+    const record = recordFindings(incidents, bus)
 
     let told: CephHealth | undefined
     let off = false
@@ -49,8 +51,7 @@ export class CephMonitor extends Effect.Service<CephMonitor>()("vigil/CephMonito
         const current = answer.right.right
         const previous = told ?? startingHealth(current, (yield* incidents.openIncidents).some((i) => i.key === cephIncidentKey))
         const findings = judgeCeph(previous, current)
-        for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
-        if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
+        yield* record(findings)
         told = current
       }))
     return {}

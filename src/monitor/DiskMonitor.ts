@@ -13,6 +13,7 @@ import { Incidents } from "../store/Incidents.js"
 import { diskMemory, type DiskMemory, diskTarget as diskTargetOf, judgeDisks } from "./DiskWatch.js"
 import { ClusterWatch } from "./Monitor.js"
 import { nodeRounds } from "./NodeRounds.js"
+import { recordFindings } from "./Record.js"
 import { WatchConfig } from "./WatchConfig.js"
 
 export const wearoutMinConfig = Config.integer("VIGIL_DISK_WEAROUT_MIN").pipe(
@@ -30,6 +31,7 @@ export class DiskMonitor extends Effect.Service<DiskMonitor>()("vigil/DiskMonito
     const { tiers } = yield* WatchConfig
     const bus = yield* EventBus
     const incidents = yield* Incidents
+    const record = recordFindings(incidents, bus)
 
     /** Per node, disk → what was told; a node not here starts from the open incidents. */
     const told = new Map<string, Map<string, DiskMemory>>()
@@ -55,8 +57,7 @@ export class DiskMonitor extends Effect.Service<DiskMonitor>()("vigil/DiskMonito
         Effect.gen(function*() {
           const previous = told.get(node) ?? (yield* startingPoint)
           const findings = judgeDisks(previous, disks, wearoutMin)
-          for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
-          if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
+          yield* record(findings)
           told.set(node, new Map(disks.map((d) => [diskTargetOf(d), diskMemory(d, wearoutMin)])))
         })
     })

@@ -34,7 +34,6 @@ import { Leadership } from "../scale/Leadership.js"
 import { ClusterSource, type ClusterSourceShape } from "../sources/ClusterSource.js"
 import { actingUser, SourceConfig } from "../sources/SourceConfig.js"
 import { EventRepo } from "../store/EventRepo.js"
-import type { StateWrite } from "../store/EventStore.js"
 import { gatherEvidence } from "./Evidence.js"
 import { fromStateChange } from "./ChangeFindings.js"
 import { diff, seed, type WatchState } from "./Diff.js"
@@ -43,6 +42,7 @@ import { nodesToExplain } from "./GuestWatch.js"
 import { heartbeatEvent } from "./Heartbeat.js"
 import { Incidents } from "../store/Incidents.js"
 import { pollDuration, pollFailures } from "../telemetry/Instruments.js"
+import { recordFindings } from "./Record.js"
 import { reconcile } from "./Reconcile.js"
 import { healthy, onPoll, type SourceHealth } from "./SourceHealth.js"
 import { fromThreshold } from "./ThresholdFindings.js"
@@ -95,16 +95,7 @@ export const makeMonitor = (source: ClusterSourceShape) =>
     }
     const acting = actingUser(yield* SourceConfig)
 
-    /**
-     * Applies each finding's incident operation, then publishes all their events in one commit,
-     * with `state` (what the findings were judged against next time) in the same transaction.
-     */
-    const record = (findings: ReadonlyArray<Finding>, state?: ReadonlyArray<StateWrite>) =>
-      Effect.gen(function*() {
-        if (findings.length === 0 && state === undefined) return
-        for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
-        yield* bus.publish(findings.map((f) => f.event), state)
-      })
+    const record = recordFindings(incidents, bus)
 
     const storedView = Effect.map(repo.getMeta(viewKey), (text): ClusterView | undefined => {
       if (text === undefined) return undefined

@@ -13,6 +13,7 @@ import { Incidents } from "../store/Incidents.js"
 import { leaderRounds } from "./LeaderRounds.js"
 import { ClusterWatch } from "./Monitor.js"
 import { isFailing, judgeReplication, replicationIncidentKey } from "./ReplicationWatch.js"
+import { recordFindings } from "./Record.js"
 import { WatchConfig } from "./WatchConfig.js"
 
 export class ReplicationMonitor extends Effect.Service<ReplicationMonitor>()("vigil/ReplicationMonitor", {
@@ -24,6 +25,7 @@ export class ReplicationMonitor extends Effect.Service<ReplicationMonitor>()("vi
     const { tiers } = yield* WatchConfig
     const bus = yield* EventBus
     const incidents = yield* Incidents
+    const record = recordFindings(incidents, bus)
 
     /** The jobs last told as failing; undefined at a term's start (the open incidents say). */
     let failing: Set<string> | undefined
@@ -45,8 +47,7 @@ export class ReplicationMonitor extends Effect.Service<ReplicationMonitor>()("vi
           previous = new Set(jobs.filter((j) => open.has(replicationIncidentKey(j.id))).map((j) => j.id))
         }
         const findings = judgeReplication(previous, jobs)
-        for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
-        if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
+        yield* record(findings)
         // A job its node did not list this round (the node unreachable) keeps what was told of it.
         const listed = new Set(jobs.map((j) => j.id))
         failing = new Set([...[...previous].filter((id) => !listed.has(id)), ...jobs.filter(isFailing).map((j) => j.id)])

@@ -11,6 +11,7 @@ import { ClusterSource } from "../sources/ClusterSource.js"
 import { Incidents } from "../store/Incidents.js"
 import { ClusterWatch } from "./Monitor.js"
 import { nodeRounds } from "./NodeRounds.js"
+import { recordFindings } from "./Record.js"
 import { WatchConfig } from "./WatchConfig.js"
 import { judgeZfs } from "./ZfsWatch.js"
 
@@ -23,6 +24,7 @@ export class ZfsMonitor extends Effect.Service<ZfsMonitor>()("vigil/ZfsMonitor",
     const { tiers } = yield* WatchConfig
     const bus = yield* EventBus
     const incidents = yield* Incidents
+    const record = recordFindings(incidents, bus)
 
     /** Per node, pool → the health last told; a node not here starts from its open incidents. */
     const told = new Map<string, Map<string, string>>()
@@ -42,8 +44,7 @@ export class ZfsMonitor extends Effect.Service<ZfsMonitor>()("vigil/ZfsMonitor",
         Effect.gen(function*() {
           const previous = told.get(node) ?? (yield* startingPoint(node))
           const findings = judgeZfs(previous, pools)
-          for (const f of findings) if (f.incident !== undefined) yield* incidents.apply(f.incident)
-          if (findings.length > 0) yield* bus.publish(findings.map((f) => f.event))
+          yield* record(findings)
           told.set(node, new Map(pools.map((p) => [p.name, p.health])))
         })
     })

@@ -1,22 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
-import { type AddressInfo, createServer } from "node:net"
 import * as Path from "node:path"
 import { formatLine, parseTailArgs } from "../../src/cli/Tail.js"
 import { waitUntil } from "../support/Clients.js"
-import { collectLines } from "../support/Processes.js"
+import { collectLines, freePort } from "../support/Processes.js"
 import { postEvents, startVigil, tempDir } from "../support/Vigil.js"
-
-/** A port nothing listens on: taken from the system, then released. */
-const freePort = Effect.promise(() =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-)
 
 const bin = Path.join(import.meta.dirname, "..", "..", "bin", "vigil.mjs")
 

@@ -9,15 +9,12 @@ import * as Effect from "effect/Effect"
 import { administrator } from "../../src/sim/Permissions.js"
 import { eventually } from "../support/Eventually.js"
 import { events } from "../support/Events.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { endpointPolls, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import type { PveSimulator } from "../../src/sim/PveSimulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
-const cephPolls = (sim: { hits: Map<string, number> }) => sim.hits.get("/cluster/ceph/status") ?? 0
-const morePolls = (sim: { hits: Map<string, number> }, n = 3) =>
-  Effect.suspend(() => {
-    const target = cephPolls(sim) + n
-    return eventually(`${n} more Ceph polls`, Effect.sync(() => cephPolls(sim)), (k) => k >= target)
-  })
+const cephPolls = (sim: PveSimulator) => sim.hits.get("/cluster/ceph/status") ?? 0
+const morePolls = (sim: PveSimulator, n = 3) => endpointPolls(sim, "/cluster/ceph/status", n)
 
 describe("Ceph health", () => {
   it.scopedLive("a degraded Ceph is one event and one incident; worse is one change; healthy again is one resolution", () =>

@@ -8,15 +8,11 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { eventually } from "../support/Eventually.js"
 import { events } from "../support/Events.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { endpointPolls, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import type { PveSimulator } from "../../src/sim/PveSimulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
-const polls = (sim: { hits: Map<string, number> }) => sim.hits.get("/nodes/pve1/disks/list") ?? 0
-const morePolls = (sim: { hits: Map<string, number> }, n = 3) =>
-  Effect.suspend(() => {
-    const target = polls(sim) + n
-    return eventually(`${n} more disk polls of pve1`, Effect.sync(() => polls(sim)), (k) => k >= target)
-  })
+const morePolls = (sim: PveSimulator, n = 3) => endpointPolls(sim, "/nodes/pve1/disks/list", n)
 
 const open = (url: string, condition: string) =>
   Effect.map(getJson(`${url}/api/v1/incidents?status=open`), (r) => (r.body as Array<any>).filter((i) => i.condition === condition))

@@ -8,15 +8,11 @@ import * as Effect from "effect/Effect"
 import { administrator } from "../../src/sim/Permissions.js"
 import { eventually } from "../support/Eventually.js"
 import { events } from "../support/Events.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { endpointPolls, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import type { PveSimulator } from "../../src/sim/PveSimulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
-const polls = (sim: { hits: Map<string, number> }) => sim.hits.get("/nodes/pve1/apt/update") ?? 0
-const morePolls = (sim: { hits: Map<string, number> }, n = 3) =>
-  Effect.suspend(() => {
-    const target = polls(sim) + n
-    return eventually(`${n} more update polls of pve1`, Effect.sync(() => polls(sim)), (k) => k >= target)
-  })
+const morePolls = (sim: PveSimulator, n = 3) => endpointPolls(sim, "/nodes/pve1/apt/update", n)
 
 const pkg = (Package: string, OldVersion: string, Version: string, Origin: string) =>
   ({ Package, OldVersion, Version, Origin, Title: `${Package} package`, Priority: "optional", Section: "admin", Arch: "amd64" })

@@ -7,15 +7,11 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { eventually } from "../support/Eventually.js"
 import { events } from "../support/Events.js"
-import { startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import { endpointPolls, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
+import type { PveSimulator } from "../../src/sim/PveSimulator.js"
 import { getJson, startVigil } from "../support/Vigil.js"
 
-const zfsPolls = (sim: { hits: Map<string, number> }) => sim.hits.get("/nodes/pve2/disks/zfs") ?? 0
-const morePolls = (sim: { hits: Map<string, number> }, n = 3) =>
-  Effect.suspend(() => {
-    const target = zfsPolls(sim) + n
-    return eventually(`${n} more ZFS polls of pve2`, Effect.sync(() => zfsPolls(sim)), (k) => k >= target)
-  })
+const morePolls = (sim: PveSimulator, n = 3) => endpointPolls(sim, "/nodes/pve2/disks/zfs", n)
 
 const zfsIncidents = (url: string, status: string) =>
   Effect.map(getJson(`${url}/api/v1/incidents?status=${status}`), (r) => (r.body as Array<any>).filter((i) => i.condition === "ZFS_POOL"))

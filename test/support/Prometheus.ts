@@ -6,20 +6,9 @@
 import * as Effect from "effect/Effect"
 import { spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import * as Path from "node:path"
-import { collectLines } from "./Processes.js"
-
-export const freePort = Effect.promise(() =>
-  new Promise<number>((resolve) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-)
+import { collectLines, freePort } from "./Processes.js"
 
 const installed = () => spawnSync("promtool", ["--version"]).status === 0
 

@@ -52,6 +52,18 @@ export const healing = (sim: PveSimulator, webhookUrl: string, env: Record<strin
   })
 
 /**
+ * Waits until vigil has asked the simulator for `path` `n` more times (the checks that poll one
+ * endpoint of their own: Ceph, a node's disks, ZFS pools, replication, updates).
+ */
+export const endpointPolls = (sim: PveSimulator, path: string, n = 3) => {
+  const polls = () => sim.hits.get(path) ?? 0
+  return Effect.suspend(() => {
+    const target = polls() + n
+    return Effect.asVoid(eventually(`${n} more polls of ${path}`, Effect.sync(polls), (k) => k >= target))
+  })
+}
+
+/**
  * Waits until vigil has polled the simulator's cluster `rounds` more times (counted on the
  * simulator, so the wait is for work done, not for time passed). The tiers share one endpoint,
  * so each round counts one poll per tier, plus one: the last poll counted has been answered,

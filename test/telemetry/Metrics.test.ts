@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { Tokens } from "../../src/access/Tokens.js"
-import { freePort } from "../support/Prometheus.js"
+import { freePort } from "../support/Processes.js"
 import { exporterSeries, parseExposition, type Series } from "../support/PveExporter.js"
 import { simToken, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { cloudEvent, postEvents, startVigil } from "../support/Vigil.js"
