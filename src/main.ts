@@ -23,6 +23,7 @@ import { HistoryRecorder } from "./monitor/HistoryRecorder.js"
 import { DiskMonitor } from "./monitor/DiskMonitor.js"
 import { ReplicationMonitor } from "./monitor/ReplicationMonitor.js"
 import { UpdatesMonitor } from "./monitor/UpdatesMonitor.js"
+import { BackupMonitor } from "./monitor/BackupMonitor.js"
 import { ZfsMonitor } from "./monitor/ZfsMonitor.js"
 import { ClusterWatch } from "./monitor/Monitor.js"
 import { WatchConfig } from "./monitor/WatchConfig.js"
@@ -74,7 +75,8 @@ const Features = Layer.mergeAll(
   ZfsMonitor.Default,
   ReplicationMonitor.Default,
   DiskMonitor.Default,
-  UpdatesMonitor.Default
+  UpdatesMonitor.Default,
+  BackupMonitor.Default
 ).pipe(
   Layer.provideMerge(Layer.mergeAll(ClusterWatch.layer, Tokens.Default)),
   Layer.provideMerge(SourcesLive)

@@ -9,6 +9,7 @@ import { EventsApi } from "./EventsApi.js"
 import { HealthApi } from "./HealthApi.js"
 import { HeartbeatsApi } from "./HeartbeatsApi.js"
 import { IntegrationsApi } from "./IntegrationsApi.js"
+import { BackupsApi } from "./BackupsApi.js"
 import { MetricsApi } from "./MetricsApi.js"
 import { NotifyApi } from "./NotifyApi.js"
 import { PrometheusApi } from "./PrometheusApi.js"
@@ -20,6 +21,7 @@ export class VigilApi extends HttpApi.make("vigil")
   .add(ClusterApi)
   .add(HeartbeatsApi)
   .add(IntegrationsApi)
+  .add(BackupsApi)
   .add(RemediationApi)
   .add(NotifyApi)
   .add(AccessApi)

@@ -79,7 +79,9 @@ export const Guest = Schema.Struct({
   /** Proxmox HA's state of the guest when it is HA-managed: started, stopped, fence, recovery, error, ... */
   hastate: Schema.optional(Schema.String),
   tags: Schema.Array(Schema.String),
-  template: Schema.Boolean
+  template: Schema.Boolean,
+  /** The resource pool it belongs to, if any. */
+  pool: Schema.optional(Schema.String)
 }).annotations({ identifier: "Guest" })
 export type Guest = typeof Guest.Type
 

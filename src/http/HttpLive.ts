@@ -30,6 +30,7 @@ import { DocsLive } from "./DocsLive.js"
 import { HudLive } from "./HudLive.js"
 import { HeartbeatsHttp } from "./HeartbeatsHttp.js"
 import { IntegrationsHttp } from "./IntegrationsHttp.js"
+import { BackupsHttp } from "./BackupsHttp.js"
 import { MetricsHttp } from "./MetricsHttp.js"
 import { NotifyHttp } from "./NotifyHttp.js"
 import { PrometheusHttp } from "./PrometheusHttp.js"
@@ -40,7 +41,7 @@ import { makeRequestGuard } from "./RequestGuard.js"
 import { ServerConfig } from "./ServerConfig.js"
 
 const ApiLive = HttpApiBuilder.api(VigilApi).pipe(
-  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, IntegrationsHttp, RemediationHttp, NotifyHttp, AccessHttp, PrometheusHttp, MetricsHttp]),
+  Layer.provide([HealthHttp, EventsHttp, ClusterHttp, HeartbeatsHttp, IntegrationsHttp, BackupsHttp, RemediationHttp, NotifyHttp, AccessHttp, PrometheusHttp, MetricsHttp]),
   Layer.provide(AuthLive)
 )
 

@@ -7,6 +7,7 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Either from "effect/Either"
+import type { BackupJob, BackupRun, BackupVolume } from "../domain/Backup.js"
 import type { CephHealth, Disk, NodeUpdates, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Task } from "../domain/Task.js"
@@ -39,6 +40,17 @@ export interface ClusterSourceShape {
   /** A node's pending updates, or why they cannot be read (listing needs Sys.Modify on the node). */
   readonly updates?: ((node: string) => Effect.Effect<Either.Either<NodeUpdates, Unavailable>, SourceError>) | undefined
   readonly zfsPools?: ((node: string) => Effect.Effect<Either.Either<ReadonlyArray<ZfsPool>, Unavailable>, SourceError>) | undefined
+  /** Backup jobs, runs and archives; undefined for a source without backups. */
+  readonly backups?: BackupReader | undefined
+}
+
+export interface BackupReader {
+  /** The vzdump jobs, or why they cannot be read. */
+  readonly jobs: Effect.Effect<Either.Either<ReadonlyArray<BackupJob>, Unavailable>, SourceError>
+  /** A node's backup runs (finished vzdump tasks, read from their logs) that started since `since` (epoch seconds), but for those `known`. */
+  readonly runs: (node: string, since: number, known: (upid: string) => boolean) => Effect.Effect<ReadonlyArray<BackupRun>, SourceError>
+  /** The backup archives on a storage, as read through a node. */
+  readonly volumes: (node: string, storage: string) => Effect.Effect<ReadonlyArray<BackupVolume>, SourceError>
 }
 
 /** The cluster this instance watches: none with `VIGIL_SOURCE=none` (vigil is then an event backbone only). */

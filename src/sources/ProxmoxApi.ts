@@ -24,6 +24,7 @@ import type { Duplex } from "node:stream"
 import type { TLSSocket } from "node:tls"
 import { SourceError } from "./ClusterSource.js"
 import { fastResources } from "./ResourceDecoder.js"
+import { BackupJobItem, StorageContentItem, TaskLogLine } from "./PveBackupSchema.js"
 import { AptUpdateItem, CephStatus, ClusterStatusItem, DiskItem, ReplicationItem, ZfsPoolItem, Envelope, HaStatusItem, NodeStatusDetail, Permissions, Resource, Task, TaskStatus, Version } from "./PveSchema.js"
 import type { ProxmoxConfig } from "./SourceConfig.js"
 
@@ -173,6 +174,15 @@ export class ProxmoxApi extends Effect.Service<ProxmoxApi>()("vigil/ProxmoxApi",
             }`,
             Schema.Array(Task)
           ),
+        /** A node's finished vzdump tasks that started at or after `since` (backup runs; running ones are not results yet). */
+        vzdumpTasks: (node: string, since: number) =>
+          get(`/nodes/${encodeURIComponent(node)}/tasks?typefilter=vzdump&limit=1000&since=${Math.floor(since)}`, Schema.Array(Task)),
+        /** Lines `start` onwards of a task's log; PVE gives 50 unless asked for more. */
+        taskLogPage: (node: string, upid: string, start: number, limit: number) =>
+          get(`/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/log?start=${start}&limit=${limit}`, Schema.Array(TaskLogLine)),
+        backupJobs: get("/cluster/backup", Schema.Array(BackupJobItem)),
+        backupContent: (node: string, storage: string) =>
+          get(`/nodes/${encodeURIComponent(node)}/storage/${encodeURIComponent(storage)}/content?content=backup`, Schema.Array(StorageContentItem)),
         haStatus: get("/cluster/ha/status/current", Schema.Array(HaStatusItem)),
         version: get("/version", Version),
         cephStatus: get("/cluster/ceph/status", CephStatus),

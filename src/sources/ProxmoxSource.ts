@@ -5,16 +5,18 @@
  * isolated: a node whose proxied endpoint answers 595 or hangs is marked on its own and hides
  * nothing else; only the cluster-wide resources call failing fails the snapshot. Its task log
  * explains state changes. Beside the snapshot, the optional storage checks: Ceph's health, each
- * node's ZFS pools, disks, replication jobs and pending updates.
+ * node's ZFS pools, disks, replication jobs and pending updates, and backups (PveBackups).
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { Disk, NodeUpdates, ReplicationJob, Unavailable, ZfsPool } from "../domain/StorageHealth.js"
+import type { Disk, NodeUpdates, ReplicationJob, ZfsPool } from "../domain/StorageHealth.js"
 import type { Task } from "../domain/Task.js"
-import type { ClusterSourceShape, SourceError } from "./ClusterSource.js"
+import type { ClusterSourceShape } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
 import { toHaServices, toSnapshot } from "./PveSchema.js"
+import { backupReader } from "./PveBackups.js"
+import { unavailable } from "./Unavailable.js"
 
 export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
     const snapshot = Effect.gen(function*() {
@@ -54,22 +56,6 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
           endtime: t.endtime,
           status: t.status
         })))
-
-    /**
-     * A failure that says the feature is missing on this cluster or node (PVE's API dies with a
-     * message: "binary not installed", "zfsutils-linux not installed"; HTTP 500) or forbidden to
-     * the token (403), rather than that the call failed.
-     */
-    const unavailable = (missing: RegExp | undefined, privilege: string) =>
-    <A>(self: Effect.Effect<Either.Either<A, Unavailable>, SourceError>): Effect.Effect<Either.Either<A, Unavailable>, SourceError> =>
-      Effect.catchIf(
-        self,
-        (e) => missing?.test(e.reason) === true || e.reason.includes("(403)"),
-        (e) =>
-          Effect.succeed(Either.left<Unavailable>(
-            e.reason.includes("(403)") ? { _tag: "Forbidden", reason: `the token lacks ${privilege}` } : { _tag: "NotInstalled", reason: e.reason }
-          ))
-      )
 
     const cephHealth = api.cephStatus.pipe(
       Effect.map((status) =>
@@ -133,5 +119,5 @@ export const makeProxmoxSource = (api: ProxmoxApi): ClusterSourceShape => {
         unavailable(undefined, `Sys.Modify on /nodes/${node} (PVE lists updates only to those who may install them)`)
       )
 
-    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools, replicationJobs, disks, updates }
+    return { name: "proxmox", snapshot, taskLog, cephHealth, zfsPools, replicationJobs, disks, updates, backups: backupReader(api) }
 }

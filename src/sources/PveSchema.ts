@@ -42,7 +42,9 @@ export const Resource = Schema.Struct({
   tags: Schema.optional(Schema.String),
   storage: Schema.optional(Schema.String),
   shared: Schema.optional(LooseBoolean),
-  plugintype: Schema.optional(Schema.String)
+  plugintype: Schema.optional(Schema.String),
+  /** The resource pool a guest belongs to (backup jobs can name one). */
+  pool: Schema.optional(Schema.String)
 })
 export type Resource = typeof Resource.Type
 
@@ -219,6 +221,7 @@ export const toGuest = (r: Resource): Guest | undefined => {
     diskwrite: r.diskwrite,
     lock: r.lock === "" ? undefined : r.lock,
     hastate: r.hastate,
+    pool: r.pool === "" ? undefined : r.pool,
     tags: (r.tags ?? "").split(/[;, ]+/).filter((t) => t.length > 0),
     template: r.template ?? false
   })

@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import type { Resource } from "./PveSchema.js"
 
 /** Resource's fields by kind: plain strings, LooseNumber, LooseBoolean (`id` and `type` are required strings). */
-export const stringFields = ["node", "status", "name", "level", "content", "hastate", "lock", "tags", "storage", "plugintype"] as const
+export const stringFields = ["node", "status", "name", "level", "content", "hastate", "lock", "tags", "storage", "plugintype", "pool"] as const
 export const numberFields = ["vmid", "cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "uptime", "netin", "netout", "diskread", "diskwrite"] as const
 export const booleanFields = ["template", "shared"] as const
 
