@@ -141,3 +141,21 @@ export const longestGap = (event: CalendarEvent): number | undefined => {
   }
   return gap
 }
+
+/** The first run at or after `from` (epoch ms, whole minutes), within two years; what PVE shows as a job's `next-run`. */
+export const nextRun = (event: CalendarEvent, from: number): number | undefined => {
+  const startDay = Math.floor(from / dayMs) * dayMs
+  for (let i = 0; i < horizonDays; i++) {
+    const day = startDay + i * dayMs
+    const date = new Date(day)
+    if (!event.weekday(date.getUTCDay()) || !event.year(date.getUTCFullYear()) || !event.month(date.getUTCMonth() + 1) || !event.day(date.getUTCDate())) continue
+    for (let h = 0; h < 24; h++) {
+      if (!event.hour(h)) continue
+      for (let m = 0; m < 60; m++) {
+        const at = day + (h * 60 + m) * 60_000
+        if (event.minute(m) && at >= from) return at
+      }
+    }
+  }
+  return undefined
+}

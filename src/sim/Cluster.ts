@@ -11,6 +11,7 @@
  */
 import { defaultCluster, type SimGuest, type SimNode, type SimState, type SimStorage } from "./Model.js"
 import { encodeUpid, type SimTask } from "./Tasks.js"
+import { vzdump } from "./Backups.js"
 
 export interface ClusterTiming {
   /** How long a node's last figures stay visible after it went offline (PVE: 5 minutes). */
@@ -264,15 +265,18 @@ export class SimCluster {
   backup(vmid: number, mode: "snapshot" | "suspend" | "stop" = "stop", durationMs = this.timing.taskMs, user = "root@pam") {
     const g = this.guest(vmid)
     const wasRunning = g.status === "running"
-    const { finish, task } = this.begin(g.node, "vzdump", String(vmid), user)
     g.lock = "backup"
     if (wasRunning && mode === "stop") this.halt(g)
     if (wasRunning && mode === "suspend") g.status = "paused"
+    // The task runs for durationMs; what it logs and writes is vzdump's (Backups.runVzdump).
+    const { finish, task } = this.begin(g.node, "vzdump", String(vmid), user)
     this.later(durationMs, () => {
       g.lock = undefined
       if (wasRunning && mode === "stop") this.run(g)
       if (wasRunning && mode === "suspend") g.status = "running"
-      finish()
+      const run = vzdump(this, g.node, [vmid], "local", mode, `vzdump ${vmid} --mode ${mode} --storage local`)
+      task.log.push(...run.log)
+      finish(run.status)
     })
     return task
   }

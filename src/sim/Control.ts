@@ -4,6 +4,7 @@
  * users and for tests that drive the simulator from another process.
  */
 import type { SimCeph } from "./StorageHealth.js"
+import { runBackupJob } from "./Backups.js"
 import type { SimCluster } from "./Cluster.js"
 import { failNode, setNodeOnline } from "./Nodes.js"
 import type { Acl } from "./Permissions.js"
@@ -64,10 +65,29 @@ export const control = (cluster: SimCluster, method: string, path: string, body:
       case "migrate":
         cluster.migrate(vmid, text(body, "target") ?? "", user)
         break
+      case "backups": {
+        // {"ageHours": 40}: its newest archive is that old (and older ones older still)
+        const mine = (cluster.state.backups ?? []).filter((v) => v.vmid === vmid).sort((a, b) => b.ctime - a.ctime)
+        const shift = mine.length === 0 ? 0 : mine[0]!.ctime - (Math.floor(cluster.now() / 1000) - Math.round((number(body, "ageHours") ?? 0) * 3600))
+        for (const v of mine) v.ctime -= shift
+        return done(mine)
+      }
       default:
         return undefined
     }
     return done(cluster.guest(vmid))
+  }
+  if ((m = path.match(/^\/_sim\/backup-jobs\/([^/]+)(\/run)?$/))) {
+    const jobs = (cluster.state.backupJobs ??= [])
+    let job = jobs.find((j) => j.id === m![1])
+    if (m[2] !== undefined) {
+      if (job === undefined) return { status: 404, body: { error: `no backup job ${m[1]}` } }
+      return done(runBackupJob(cluster, job).map((t) => t.upid))
+    }
+    // Creates or changes a job: {"all": true, "exclude": "103"}, {"vmid": "100,101"}, {"enabled": false}, ...
+    if (job === undefined) jobs.push(job = { id: m[1]!, schedule: "21:00", enabled: true, storage: "local", mode: "snapshot" })
+    Object.assign(job, body)
+    return done(job)
   }
   if ((m = path.match(/^\/_sim\/guests\/(\d+)$/))) {
     Object.assign(cluster.guest(Number(m[1])), body)

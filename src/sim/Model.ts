@@ -4,6 +4,7 @@
  */
 import { healthyCeph, type SimCeph } from "./StorageHealth.js"
 import type { Acl } from "./Permissions.js"
+import type { SimBackupJob, SimBackupVolume } from "./Backups.js"
 
 export interface SimNode {
   name: string
@@ -89,6 +90,10 @@ export interface SimGuest {
   ha?: SimHa | undefined
   /** Starting it fails (the task ends with an error): a guest that keeps crashing. */
   startFails?: boolean | undefined
+  /** Its backups fail with this error (vzdump logs `ERROR: Backup of VM … failed - <this>`). */
+  backupFails?: string | undefined
+  /** The resource pool it belongs to. */
+  pool?: string | undefined
 }
 
 export interface SimStorage {
@@ -114,6 +119,9 @@ export interface SimState {
   replication?: Array<SimReplicationJob> | undefined
   /** Ceph's health; undefined: Ceph is not installed. */
   ceph?: SimCeph | undefined
+  /** vzdump jobs (`jobs.cfg`), and the archives on backup storages. */
+  backupJobs?: Array<SimBackupJob> | undefined
+  backups?: Array<SimBackupVolume> | undefined
 }
 
 const GiB = 1024 ** 3
@@ -138,20 +146,24 @@ export const defaultCluster = (now: number): SimState => {
     { node: n, storage: "local-lvm", status: "available", used: 200 * GiB, total: 800 * GiB, shared: false, type: "lvmthin" },
     { node: n, storage: "ceph", status: "available", used: 3000 * GiB, total: 10000 * GiB, shared: true, type: "rbd" }
   ]
+  const guests = [
+    guest("qemu", 100, "web", "pve1", { tags: "web;prod" }),
+    guest("qemu", 101, "db", "pve1", { tags: "db;prod", mem: 3 * GiB }),
+    guest("lxc", 102, "cache", "pve2", { disk: 2 * GiB, maxdisk: 8 * GiB }),
+    guest("qemu", 103, "worker", "pve2", { ha: { requestState: "started", state: "started" } }),
+    guest("lxc", 104, "backup", "pve3", { status: "stopped", mem: 0, cpu: 0, startedAt: undefined, onboot: false }),
+    guest("qemu", 9000, "debian-template", "pve3", { status: "stopped", template: true, mem: 0, cpu: 0, startedAt: undefined, onboot: false })
+  ]
   return {
     nodes: [node("pve1", 0.12, 24, 30), node("pve2", 0.3, 40, 45), node("pve3", 0.05, 10, 20)],
-    guests: [
-      guest("qemu", 100, "web", "pve1", { tags: "web;prod" }),
-      guest("qemu", 101, "db", "pve1", { tags: "db;prod", mem: 3 * GiB }),
-      guest("lxc", 102, "cache", "pve2", { disk: 2 * GiB, maxdisk: 8 * GiB }),
-      guest("qemu", 103, "worker", "pve2", { ha: { requestState: "started", state: "started" } }),
-      guest("lxc", 104, "backup", "pve3", { status: "stopped", mem: 0, cpu: 0, startedAt: undefined, onboot: false }),
-      guest("qemu", 9000, "debian-template", "pve3", { status: "stopped", template: true, mem: 0, cpu: 0, startedAt: undefined, onboot: false })
-    ],
+    guests,
     storage: ["pve1", "pve2", "pve3"].flatMap(pools),
     replication: [{ id: "101-0", guest: 101, target: "pve2", lastSync: Math.floor(now / 1000) - 300, failCount: 0 }],
     // The pools include an RBD storage: this cluster runs Ceph.
-    ceph: healthyCeph()
+    ceph: healthyCeph(),
+    // A nightly job over every guest to each node's local storage, which ran last night.
+    backupJobs: [{ id: "backup-5f8e2c1a-9b3d", schedule: "21:00", enabled: true, all: true, storage: "local", mode: "snapshot" }],
+    backups: guests.map((g) => ({ storage: "local", node: g.node, vmid: g.vmid, kind: g.kind, ctime: Math.floor(now / 1000) - 4 * 3600 - g.vmid % 60, size: g.maxdisk / 8 }))
   }
 }
 

@@ -8,8 +8,9 @@
 import type { SimCluster } from "./Cluster.js"
 import { haInUse, nodeHaState, quorate, sidOf, type SimGuest, type SimNode, uptimeOf } from "./Model.js"
 import { aptUpdates, cephStatus, diskList, replicationStatus, zfsPools } from "./StorageHealth.js"
-import { effectivePermissions, rootAcl } from "./Permissions.js"
+import { effectivePermissions, permissionsOn, rootAcl } from "./Permissions.js"
 import { listTasks } from "./Tasks.js"
+import { backupJobs, storageContent } from "./Backups.js"
 
 export interface ApiAnswer {
   readonly status: number
@@ -51,7 +52,8 @@ const guestResource = (cluster: SimCluster, g: SimGuest) => {
   const config = {
     ...(g.lock ? { lock: g.lock } : {}),
     ...(g.tags ? { tags: g.tags } : {}),
-    ...(g.ha ? { hastate: g.ha.state } : {})
+    ...(g.ha ? { hastate: g.ha.state } : {}),
+    ...(g.pool ? { pool: g.pool } : {})
   }
   const base = { id: `${g.kind}/${g.vmid}`, type: g.kind, vmid: g.vmid, node: g.node }
   if (!fresh(cluster, n)) return { ...base, status: "unknown", ...config }
@@ -126,6 +128,7 @@ export const answer = (cluster: SimCluster, method: string, api: string, url: UR
   if (method === "GET" && api === "/cluster/status") return ok(clusterStatus(cluster))
   if (method === "GET" && api === "/cluster/ha/status/current") return ok(haStatus(cluster))
   if (method === "GET" && api === "/cluster/ceph/status") return cephStatus(cluster.state.ceph, cluster.state.acl ?? rootAcl, cluster.state.nodes.map((n) => n.name))
+  if (method === "GET" && api === "/cluster/backup") return backupJobs(cluster, cluster.state.acl ?? rootAcl)
   if (method === "GET" && api === "/version") return ok({ version: "8.4.1", release: "8.4", repoid: "2a5fa54a8503f96d" })
   if (method === "GET" && api === "/access/permissions") return ok(effectivePermissions(cluster.state.acl ?? rootAcl, url.searchParams.get("path")))
   const m = api.match(/^\/nodes\/([^/]+)\/(.*)$/)
@@ -135,6 +138,7 @@ export const answer = (cluster: SimCluster, method: string, api: string, url: UR
   // Anything proxied to a dead node fails the way pveproxy does.
   if (n.status === "offline") return { status: 595, reason: "Errors during connection establishment, proxy handshake failed" }
   const rest = m[2]!
+  let t: RegExpMatchArray | null
   if (method === "GET" && rest === "status") {
     return ok({
       uptime: Math.floor((cluster.now() - n.bootedAt) / 1000), cpu: n.cpu, loadavg: ["0.10", "0.20", "0.30"],
@@ -145,8 +149,14 @@ export const answer = (cluster: SimCluster, method: string, api: string, url: UR
   if (method === "GET" && rest === "apt/update") return aptUpdates(n, cluster.state.acl ?? rootAcl)
   if (method === "GET" && rest === "disks/list") return diskList(n, cluster.state.acl ?? rootAcl)
   if (method === "GET" && rest === "replication") return replicationStatus(n, cluster.state.replication ?? [], cluster.state.guests)
+  if ((t = rest.match(/^storage\/([^/]+)\/content$/)) && method === "GET") {
+    return storageContent(cluster, n.name, decodeURIComponent(t[1]!), url.searchParams.get("content"), cluster.state.acl ?? rootAcl)
+  }
   if (method === "GET" && rest === "tasks") {
-    const { data, total } = listTasks(cluster.active(n.name), cluster.archive.get(n.name) ?? [], {
+    // Without Sys.Audit on the node, PVE lists only the caller's own tasks.
+    const auditor = permissionsOn(cluster.state.acl ?? rootAcl, `/nodes/${n.name}`)["Sys.Audit"] === 1
+    const own = (x: { user: string; tokenid?: string | undefined }) => auditor || user === x.user || user === `${x.user}!${x.tokenid}`
+    const { data, total } = listTasks(cluster.active(n.name).filter(own), (cluster.archive.get(n.name) ?? []).filter(own), {
       source: url.searchParams.get("source"),
       since: numberParam(url, "since"),
       until: numberParam(url, "until"),
@@ -160,11 +170,17 @@ export const answer = (cluster: SimCluster, method: string, api: string, url: UR
     })
     return ok(data, { total })
   }
-  let t: RegExpMatchArray | null
   if ((t = rest.match(/^tasks\/([^/]+)\/(status|log)$/)) && method === "GET") {
     const task = cluster.tasks.find((x) => x.upid === decodeURIComponent(t![1]!))
     if (task === undefined) return fail(500, { upid: "unable to parse worker upid" })
-    if (t[2] === "log") return ok(task.log.map((line, i) => ({ n: i + 1, t: line })), { total: task.log.length })
+    if (t[2] === "log") {
+      // pve-common's dump_logfile: 50 lines unless asked, 0 for all; an empty log says "no content".
+      const lines = task.log.length === 0 ? ["no content"] : task.log
+      const start = numberParam(url, "start") ?? 0
+      const limit = numberParam(url, "limit") ?? 50
+      const page = lines.slice(start, limit === 0 ? undefined : start + limit)
+      return ok(page.map((line, i) => ({ n: start + i + 1, t: line })), { total: lines.length })
+    }
     const running = task.endtime === undefined
     return ok({
       upid: task.upid, node: task.node, pid: task.pid, pstart: task.pstart, starttime: task.starttime, type: task.type, id: task.id, user: task.user,
