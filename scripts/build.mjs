@@ -15,7 +15,7 @@ import * as Path from "node:path"
 const root = fileURLToPath(new URL("..", import.meta.url))
 const at = (...parts) => Path.join(root, ...parts)
 const stamp = at("dist", ".built")
-const hudFiles = ["index.html", "app.js", "timeline.js", "charts.js", "app.css"]
+const hudFiles = ["index.html", "app.js", "timeline.js", "backups.js", "charts.js", "app.css"]
 
 const newest = (path) => {
   const s = statSync(path)

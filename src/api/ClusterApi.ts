@@ -39,7 +39,12 @@ export const ClusterView = Schema.Struct({
     incidents: Schema.Array(Schema.String),
     updates: Schema.NullOr(Schema.Struct({ count: Schema.Int, byOrigin: Schema.Record({ key: Schema.String, value: Schema.Int }) })).annotations({
       description: "Package updates pending on the node (background tier); null until read, or when the token may not list them (Sys.Modify)"
-    })
+    }),
+    storageHealth: Schema.Struct({
+      disks: Schema.Literal("ok", "failing", "worn").annotations({ description: "failing: a disk's SMART verdict is a failure; worn: an SSD under VIGIL_DISK_WEAROUT_MIN" }),
+      zfs: Schema.Literal("ok", "degraded").annotations({ description: "degraded: a ZFS pool is not ONLINE" }),
+      ceph: Schema.NullOr(Schema.Literal("HEALTH_OK", "HEALTH_WARN", "HEALTH_ERR")).annotations({ description: "Ceph's health where the node has Ceph storage; null where it has none" })
+    }).annotations({ description: "What the storage checks say of the node (open DISK_*, ZFS_POOL and CEPH_HEALTH incidents)" })
   }))),
   guests: Schema.Array(Schema.extend(
     Guest,

@@ -25,6 +25,22 @@ const shown = (used: number | undefined, total: number | undefined) => {
 
 const unavailable = storeUnavailable
 
+type OpenIncident = { readonly condition: string; readonly node?: string | null | undefined; readonly severity: string }
+
+/**
+ * What the storage checks say of a node, for its tile: its disks (a failing SMART verdict, or worn
+ * out), its ZFS pools, and Ceph's health where the node uses Ceph storage (null where it does not).
+ */
+export const storageHealth = (node: string, open: ReadonlyArray<OpenIncident>, storageTypes: ReadonlyArray<string | undefined>) => {
+  const here = (condition: string) => open.filter((i) => i.condition === condition && i.node === node)
+  const ceph = open.find((i) => i.condition === "CEPH_HEALTH")
+  return {
+    disks: here("DISK_HEALTH").length > 0 ? "failing" as const : here("DISK_WEAROUT").length > 0 ? "worn" as const : "ok" as const,
+    zfs: here("ZFS_POOL").length > 0 ? "degraded" as const : "ok" as const,
+    ceph: !storageTypes.some((t) => t === "rbd" || t === "cephfs") ? null : ceph === undefined ? "HEALTH_OK" as const : ceph.severity === "error" || ceph.severity === "critical" ? "HEALTH_ERR" as const : "HEALTH_WARN" as const
+  }
+}
+
 /** At most this many events and audit rows go into one timeline: a flapping incident's history is long. */
 const timelineEvents = 2_000
 
@@ -75,7 +91,8 @@ export const ClusterHttp = HttpApiBuilder.group(VigilApi, "cluster", (handlers) 
               ...n,
               usage: { cpu: n.cpu === undefined ? null : Math.round(n.cpu * 1000) / 10, mem: shown(n.mem, n.maxmem), disk: shown(n.disk, n.maxdisk) },
               incidents: on(`node/${n.name}`),
-              updates: updates.pending(n.name) ?? null
+              updates: updates.pending(n.name) ?? null,
+              storageHealth: storageHealth(n.name, open, s.storage.filter((p) => p.node === n.name).map((p) => p.type))
             })),
             guests: s.guests.map((g) => {
               const memory = watch?.guests.get(guestKey(g))

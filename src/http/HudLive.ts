@@ -25,6 +25,7 @@ const files: ReadonlyArray<readonly [path: `/${string}`, file: URL | string, con
   ["/", here("index.html"), "text/html; charset=utf-8"],
   ["/hud/app.js", here("app.js"), "text/javascript; charset=utf-8"],
   ["/hud/timeline.js", here("timeline.js"), "text/javascript; charset=utf-8"],
+  ["/hud/backups.js", here("backups.js"), "text/javascript; charset=utf-8"],
   ["/hud/app.css", here("app.css"), "text/css; charset=utf-8"],
   ["/hud/charts.js", here("charts.js"), "text/javascript; charset=utf-8"],
   ["/hud/vendor/standalone.js", vendor, "text/javascript; charset=utf-8"],

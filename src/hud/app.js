@@ -3,6 +3,7 @@
 import { html, render, useEffect, useRef, useState } from "/hud/vendor/standalone.js"
 import { ResourceChart, Sparkline } from "/hud/charts.js"
 import { Timeline } from "/hud/timeline.js"
+import { Backups } from "/hud/backups.js"
 
 const params = new URLSearchParams(location.search)
 const token = params.get("token") ?? localStorage.getItem("vigil_token") ?? ""
@@ -38,6 +39,7 @@ const Cluster = ({ cluster, watching, select }) => {
     <div class="tiles">
       ${cluster.nodes.map((n) => html`<div class=${`tile node ${n.status !== "online" ? "down" : n.incidents.length ? "alerting" : ""}`} data-node=${n.name} onClick=${() => select(`node/${n.name}`)}>
         <div class="name">${n.name}</div><div class="meta">${n.status}${n.hastate && n.hastate !== "online" ? ` · HA ${n.hastate}` : ""}${n.detail ? ` · ${n.detail}` : ""}${n.updates?.count ? ` · ${n.updates.count} updates` : ""}</div>
+        <${StorageHealth} health=${n.storageHealth} />
         <div class="meta">cpu ${n.usage.cpu ?? "–"}%</div><${Bar} value=${n.usage.cpu} />
         <div class="meta">mem ${n.usage.mem ?? "–"}%</div><${Bar} value=${n.usage.mem} />
         <div class="meta">disk ${n.usage.disk ?? "–"}%</div><${Bar} value=${n.usage.disk} />
@@ -62,6 +64,13 @@ const Cluster = ({ cluster, watching, select }) => {
     </div>
   </section>`
 }
+
+/** A node's disks, ZFS pools and Ceph, as its tile shows them: quiet when all is well. */
+const StorageHealth = ({ health }) => health ? html`<div class="meta storage-health">${[
+  health.disks !== "ok" ? html`<span class="sev error">disk ${health.disks}</span>` : "disks ok",
+  health.zfs !== "ok" ? html`<span class="sev error">zfs ${health.zfs}</span>` : "zfs ok",
+  health.ceph === null ? null : health.ceph === "HEALTH_OK" ? "ceph ok" : html`<span class=${`sev ${health.ceph === "HEALTH_ERR" ? "error" : "warning"}`}>ceph ${health.ceph.slice(7).toLowerCase()}</span>`
+].filter((x) => x !== null).map((x, i) => html`${i ? " · " : ""}${x}`)}</div>` : null
 
 /**
  * A guest tile: red when it crashed (an open incident, or a stop nothing explains), grey when it
@@ -287,6 +296,7 @@ const App = () => {
       <${Feed} events=${events} paused=${paused} setPaused=${setPaused} />
       <div>
         <${Incidents} incidents=${incidents} refresh=${refresh} show=${setShown} />
+        ${watching !== undefined && watching !== "none" ? html`<${Backups} api=${api} tick=${Math.floor(Date.now() / 30_000)} />` : null}
         ${shown === null ? null : html`<${Timeline} id=${shown} api=${api} onClose=${() => setShown(null)} />`}
         <${Silences} silences=${silences} refresh=${refresh} />
         <${Remediation} actions=${actions} proposals=${proposals} refresh=${refresh} />

@@ -125,6 +125,8 @@ export const judgeBackups = (memory: BackupMemory | undefined, obs: BackupObserv
 
   const failingNow = new Map<string, { node: string | undefined; error: string; task: string; vmid: number | undefined }>()
   for (const g of guests.values()) {
+    // A guest that is gone and that no job names again has nothing left to fail.
+    if (!byVmid.has(g.vmid) && !covered.has(g.vmid)) continue
     const r = g.lastRun
     if (r !== undefined && !r.ok && !((g.lastSuccessAt ?? 0) > r.at)) failingNow.set(g.target, { node: r.node, error: r.error ?? "failed", task: r.task, vmid: g.vmid })
   }
