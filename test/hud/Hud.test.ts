@@ -5,6 +5,7 @@ import * as Path from "node:path"
 import { MetricHistory } from "../../src/store/MetricHistory.js"
 import { launchBrowser } from "../support/Browser.js"
 import { startWebhook } from "../support/Receivers.js"
+import { runBackupJob } from "../../src/sim/Backups.js"
 import { pollRounds, startSimulator, watchSeeded, watching } from "../support/Simulator.js"
 import { cloudEvent, postEvents, startVigil, tempDir } from "../support/Vigil.js"
 
@@ -239,5 +240,40 @@ describe("the HUD with no cluster watched", () => {
       // The API says it plainly too.
       const cluster = yield* Effect.promise(() => fetch(`${vigil.url}/api/v1/cluster`).then(async (r) => ({ status: r.status, body: await r.json() })))
       expect(cluster).toEqual({ status: 404, body: { _tag: "NotFound", message: "no cluster is watched (VIGIL_SOURCE=none)" } })
+    }), 60_000)
+})
+
+describe("the HUD's backups and storage health", () => {
+  it.scopedLive("lists each guest's last backup, red when it failed, and shows disks, ZFS and Ceph on the node tiles", () =>
+    Effect.gen(function*() {
+      const sim = yield* startSimulator()
+      const vigil = yield* startVigil(watching(sim))
+      yield* watchSeeded(vigil.url, sim)
+      const browser = yield* launchBrowser
+      const page = yield* Effect.promise(() => browser.newPage({ viewport: { width: 1400, height: 1000 } }))
+      const errors: Array<string> = []
+      page.on("pageerror", (e) => errors.push(String(e)))
+      yield* Effect.promise(() => page.goto(vigil.url))
+
+      const row = (guest: string) => page.locator(`#backups tr[data-backup="${guest}"]`)
+      yield* until("the backups panel", async () => (await row("qemu/100").count()) === 1)
+      expect(yield* Effect.promise(() => row("qemu/100").locator("td").allTextContents())).toEqual(["100 web pve1", "ok", "4 h ago", ""])
+      const health = page.locator('.tile.node[data-node="pve2"] .storage-health')
+      yield* until("the node's storage health", async () => (await health.textContent()) === "disks ok · zfs ok · ceph ok")
+
+      // A failed backup turns its row red; a degraded pool and Ceph show on the tiles.
+      sim.guest(101).backupFails = "vma_queue_write: write error - Broken pipe"
+      runBackupJob(sim.cluster, sim.state.backupJobs![0]!)
+      sim.node("pve2").zfs![0]!.health = "DEGRADED"
+      sim.state.ceph = { status: "HEALTH_WARN", checks: { OSD_DOWN: { severity: "HEALTH_WARN", message: "1 osds down" } } }
+      // The panel refreshes every 30 s; a reload shows it at once.
+      yield* until("the failure is read", async () =>
+        ((await fetch(`${vigil.url}/api/v1/backups`).then((r) => r.json())) as any).summary.failed === 1)
+      yield* Effect.promise(() => page.reload())
+      yield* until("the failed row", async () => (await page.locator('#backups tr.backup.failed[data-backup="qemu/101"]').count()) === 1)
+      expect(yield* Effect.promise(() => row("qemu/101").locator("td").nth(3).textContent())).toBe("failed: vma_queue_write: write error - Broken pipe")
+      expect(yield* Effect.promise(() => row("qemu/101").locator("td.sev").evaluate((el) => getComputedStyle(el).color))).toBe("rgb(248, 81, 73)")
+      yield* until("the degraded pool and Ceph on pve2's tile", async () => (await health.textContent()) === "disks ok · zfs degraded · ceph warn")
+      expect(errors).toEqual([])
     }), 60_000)
 })
