@@ -36,5 +36,6 @@ export const requiredPrivileges = (remediation: Option.Option<RemediationConfig[
 
 /** What only some checks need: watching goes on without them, those checks say once that they are off. */
 export const optionalPrivileges: ReadonlyArray<Omit<Requirement, "role">> = [
-  { privilege: "Sys.Modify", path: "/nodes", for: "pending updates: PVE lists them only to those who may install them" }
+  { privilege: "Sys.Modify", path: "/nodes", for: "pending updates: PVE lists them only to those who may install them" },
+  { privilege: "Datastore.Allocate", path: "/storage", for: "backup archives: PVE lists them only to those who may use them; backups are judged from the task logs without" }
 ]

@@ -36,6 +36,10 @@ Script it:
   ${post("nodes/pve1/disks/sda", '{"health":"FAILED!"}')}           # or {"wearout":5} on nvme0n1
   ${post("replication/101-0", '{"failCount":1,"error":"no space left"}')}  # {"failCount":0}: it succeeds again
   ${post("nodes/pve1/updates", '{"count":3}')}
+  ${post("guests/101", '{"backupFails":"vma_queue_write: write error"}')}  # its backups fail ({"backupFails":null}: they work)
+  ${post("backup-jobs/backup-5f8e2c1a-9b3d/run")}   # the nightly job runs now (a vzdump task per node)
+  ${post("guests/102/backups", '{"ageHours":40}')}   # its last backup is 40 h old: stale
+  ${post("backup-jobs/backup-5f8e2c1a-9b3d", '{"exclude":"103"}')}  # change the job: VM 103 is in none
   ${post("fault", '{"mode":"500","remaining":5}')}    # or 595, hang, garbage, 401
   curl ${url}/_sim/state`)
 })

@@ -50,7 +50,7 @@ describe("vigil doctor", () => {
         "✓ tls         the certificate matches VIGIL_PROXMOX_FINGERPRINT",
         "✓ token       authenticates as root@pam!vigil (Proxmox VE 8.4.1)",
         "✓ privileges  Sys.Audit on /, Sys.Audit on /nodes, VM.Audit on /vms, Datastore.Audit on /storage, VM.PowerMgmt on /vms",
-        "✓ optional    Sys.Modify on /nodes",
+        "✓ optional    Sys.Modify on /nodes, Datastore.Allocate on /storage",
         "✓ node pve1   answers",
         "✓ node pve2   answers",
         "✓ node pve3   answers",
@@ -142,7 +142,7 @@ describe("vigil doctor", () => {
       sim.state.acl = { "/vms": { "VM.Audit": 0 } }
       const narrow = yield* doctor({ ...env, VIGIL_AUTONOMY_CAP: "1" })
       expect(line(narrow.lines, "optional")).toBe(
-        "✓ optional    not held, so not watched: Sys.Modify on /nodes (pending updates: PVE lists them only to those who may install them)"
+        "✓ optional    not held, so not watched: Sys.Modify on /nodes (pending updates: PVE lists them only to those who may install them), Datastore.Allocate on /storage (backup archives: PVE lists them only to those who may use them; backups are judged from the task logs without)"
       )
       expect(line(narrow.lines, "privileges")).toBe(
         "✗ privileges  missing Sys.Audit on / (cluster status and HA), Sys.Audit on /nodes (node status and task logs), Datastore.Audit on /storage (storage) — fix: pveum acl modify / --tokens 'root@pam!vigil' --roles PVEAuditor"
