@@ -41,8 +41,9 @@ export const build = async () => {
     target: "node20",
     sourcemap: true,
     // No keepNames: it wraps every function expression in a defineProperty call at run time, and
-    // Effect code creates closures on every operation (measured: ~10 % of ingest's CPU; side by side,
-    // ingest went from 5.9k to 7.2k events/s, medians of 3 interleaved runs: 1.23×). Stack traces name functions through the source maps anyway.
+    // Effect code creates closures on every operation (measured: ~10 % of ingest's CPU; side by
+    // side, ingest went from 5.9k to 7.2k events/s, medians of 3 interleaved runs: 1.23×). Stack
+    // traces name functions through the source maps anyway.
     keepNames: false,
     // Native addons stay in node_modules; pg-native is pg's optional native driver, not used.
     external: ["better-sqlite3", "pg-native"],
