@@ -176,9 +176,10 @@ export const judgeBackups = (memory: BackupMemory | undefined, obs: BackupObserv
       { _tag: "Open", key: failedKey(target), condition: "BACKUP_FAILED", target, node: f.node, severity: "error", summary }
     ))
   }
+  const byTarget = new Map([...guests.values()].map((g) => [g.target, g]))
   for (const target of staleNow) {
     if (wasStale.has(target)) continue
-    const g = [...guests.values()].find((x) => x.target === target)!
+    const g = byTarget.get(target)!
     const last = g.lastSuccessAt
     const summary = last === undefined
       ? `${g.name ?? target} (${target}) has no backup, ${hours(obs.now - coveredSince[g.vmid]!)} after a job first covered it (allowed: ${hours(g.allowanceMs!)})`
@@ -198,16 +199,20 @@ export const judgeBackups = (memory: BackupMemory | undefined, obs: BackupObserv
   const uncovered = obs.guests.filter((g) => g.status === "running" && !g.template && !covered.has(g.vmid)).map((g) => g.vmid).sort((a, b) => a - b)
   const before = memory?.uncovered ?? []
   if (uncovered.join() !== before.join() && (uncovered.length > 0 || !first)) {
-    const added = uncovered.filter((v) => !before.includes(v))
+    const had = new Set(before)
+    const has = new Set(uncovered)
+    const added = uncovered.filter((v) => !had.has(v))
     const summary = uncovered.length === 0 ? "Every running guest is covered by a backup job" : `${uncovered.length} running guest${uncovered.length === 1 ? " is" : "s are"} covered by no backup job`
     findings.push(finding({
       type: "backup.uncovered",
       severity: "info",
       subject: "cluster/backups",
       data: {
-        guests: uncovered.map((v) => ({ vmid: v, guest: guestKey(byVmid.get(v)!), name: byVmid.get(v)!.name, node: byVmid.get(v)!.node })),
-        added,
-        removed: before.filter((v) => !uncovered.includes(v)),
+        // At most 500 named (a cluster without any job has thousands); `count` is all of them.
+        count: uncovered.length,
+        guests: uncovered.slice(0, 500).map((v) => ({ vmid: v, guest: guestKey(byVmid.get(v)!), name: byVmid.get(v)!.name, node: byVmid.get(v)!.node })),
+        added: added.slice(0, 500),
+        removed: before.filter((v) => !has.has(v)).slice(0, 500),
         summary
       }
     }))
