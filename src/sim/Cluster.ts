@@ -268,7 +268,7 @@ export class SimCluster {
     g.lock = "backup"
     if (wasRunning && mode === "stop") this.halt(g)
     if (wasRunning && mode === "suspend") g.status = "paused"
-    // The task runs for durationMs; what it logs and writes is vzdump's (Backups.runVzdump).
+    // The task runs for durationMs; what it logs and writes is vzdump's (Backups.vzdump).
     const { finish, task } = this.begin(g.node, "vzdump", String(vmid), user)
     this.later(durationMs, () => {
       g.lock = undefined
