@@ -14,7 +14,7 @@ import type { Disk, NodeUpdates, ReplicationJob, ZfsPool } from "../domain/Stora
 import type { Task } from "../domain/Task.js"
 import type { ClusterSourceShape } from "./ClusterSource.js"
 import type { ProxmoxApi } from "./ProxmoxApi.js"
-import { toHaServices, toSnapshot } from "./PveSchema.js"
+import { toHaServices, toSnapshot } from "./PveSnapshot.js"
 import { backupReader } from "./PveBackups.js"
 import { unavailable } from "./Unavailable.js"
 

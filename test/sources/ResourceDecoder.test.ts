@@ -8,6 +8,7 @@ import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Schema from "effect/Schema"
 import { Envelope, Resource } from "../../src/sources/PveSchema.js"
+import { toGuest } from "../../src/sources/PveSnapshot.js"
 import { booleanFields, fastResources, numberFields, stringFields } from "../../src/sources/ResourceDecoder.js"
 
 const bySchema = Schema.decodeUnknownEither(Envelope(Schema.Array(Resource)))
@@ -72,4 +73,29 @@ describe("the /cluster/resources fast path", () => {
     expect(fastResources(body)![0]!.maxcpu).toBe(16)
     expect(fastResources(body)![1]!.template).toBe(false)
   })
+
+  it.prop("builds each guest as the literal form did, key for key and in order", [fc.array(realShaped, { maxLength: 20 })], ([data]) => {
+    for (const r of fastResources({ data })!) {
+      const guest = toGuest(r)
+      const literal = literalGuest(r)
+      expect(guest).toStrictEqual(literal)
+      if (guest !== undefined) expect(Object.keys(guest)).toEqual(Object.keys(literal!))
+    }
+  }, { fastCheck: { numRuns: 500 } })
 })
+
+const guestStatuses = new Set(["running", "stopped", "paused", "suspended", "prelaunch", "guest-panicked", "internal-error", "io-error"])
+
+/** toGuest as it was: one literal, its undefined fields dropped by copying. */
+const literalGuest = (r: Resource) => {
+  if ((r.type !== "qemu" && r.type !== "lxc") || r.vmid === undefined || r.node === undefined) return undefined
+  const all: Record<string, unknown> = {
+    kind: r.type, vmid: r.vmid, name: r.name ?? `${r.type}-${r.vmid}`, node: r.node,
+    status: r.status !== undefined && guestStatuses.has(r.status) ? r.status : "unknown",
+    cpu: r.cpu, maxcpu: r.maxcpu, mem: r.mem, maxmem: r.maxmem, disk: r.disk, maxdisk: r.maxdisk, uptime: r.uptime,
+    netin: r.netin, netout: r.netout, diskread: r.diskread, diskwrite: r.diskwrite,
+    lock: r.lock === "" ? undefined : r.lock, hastate: r.hastate, pool: r.pool === "" ? undefined : r.pool,
+    tags: (r.tags ?? "").split(/[;, ]+/).filter((t) => t.length > 0), template: r.template ?? false
+  }
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined))
+}
