@@ -5,7 +5,7 @@
  * - A guest whose latest backup failed (and no newer archive exists) is one `backup.failed` and a
  *   `BACKUP_FAILED` incident, however many runs keep failing; a successful backup is one
  *   `backup.succeeded` and resolves it. A run that failed as a whole, with no guest to blame, is
- *   the same on its node, resolved by the node's next good run.
+ *   the same on its node, resolved by the node's next run that gets as far as its guests.
  * - A guest a job covers whose last good backup is older than the job allows (`jobAllowance`) is one
  *   `backup.stale` and a `BACKUP_STALE` incident; a guest never backed up counts from when vigil
  *   first saw it covered.
@@ -106,7 +106,8 @@ export const judgeBackups = (memory: BackupMemory | undefined, obs: BackupObserv
   for (const run of [...obs.newRuns].sort((a, b) => a.endtime - b.endtime)) {
     const at = run.endtime * 1000
     if (run.jobError !== undefined) nodeFailures[run.node] = { at, error: run.jobError, task: run.upid }
-    else if (run.guests.every((o) => o.ok)) delete nodeFailures[run.node]
+    // A run that got as far as its guests clears the node: how each guest fared is theirs to tell.
+    else if (run.guests.length > 0) delete nodeFailures[run.node]
     for (const o of run.guests) {
       update(o.vmid, (g) => ({
         ...g,

@@ -36,6 +36,9 @@ describe("judging backups", () => {
     expect(failed.findings[0]!.incident).toMatchObject({ summary: "The backup job on pve1 failed: can't acquire lock '/var/run/vzdump.lock' (wait = 0)" })
     const again = judgeBackups(failed.memory, observe({ newRuns: [run("B", now, [{ vmid: 100, ok: true, error: undefined, archive: undefined }])] }))
     expect(types(again)).toEqual(["backup.succeeded qemu/100", "backup.failed.cleared node/pve1 Resolve"])
+    // A run that reaches its guests clears the node even when a guest fails: that failure is the guest's.
+    const partly = judgeBackups(failed.memory, observe({ newRuns: [run("C", now, [{ vmid: 101, ok: false, error: "broken pipe", archive: undefined }])] }))
+    expect(types(partly)).toEqual(["backup.failed.cleared node/pve1 Resolve", "backup.failed qemu/101 Open"])
   })
 
   it("lets go of a failing guest that was deleted and that no job names; tells a never-backed-up guest stale only after the allowance", () => {
