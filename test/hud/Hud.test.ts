@@ -83,6 +83,7 @@ describe("the HUD in a real browser", () => {
       const shot = process.env.VIGIL_UPDATE_SCREENSHOT === "1"
         ? Path.join(import.meta.dirname, "..", "..", "src", "hud", "screenshot.png")
         : Path.join(dir, "hud.png")
+      yield* Effect.promise(() => page.evaluate(() => window.scrollTo(0, 0)))
       yield* Effect.promise(() => page.screenshot({ path: shot }))
 
       // Restart the server: the page says reconnecting, then resumes without losing an event.
