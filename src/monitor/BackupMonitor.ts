@@ -14,19 +14,12 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { EventBus } from "../bus/EventBus.js"
-import { jobAllowance } from "../domain/Backup.js"
-import type { BackupVolume } from "../domain/Backup.js"
-import { makeEvent } from "../domain/Event.js"
-import { ClusterSource } from "../sources/ClusterSource.js"
+import { type BackupVolume, jobAllowance } from "../domain/Backup.js"
 import { EventRepo } from "../store/EventRepo.js"
-import { Incidents } from "../store/Incidents.js"
 import { type BackupMemory, judgeBackups } from "./BackupWatch.js"
-import { monitorSource } from "./Findings.js"
+import { unavailableEvent } from "./Findings.js"
 import { leaderRounds } from "./LeaderRounds.js"
-import { ClusterWatch } from "./Monitor.js"
-import { recordFindings } from "./Record.js"
-import { WatchConfig } from "./WatchConfig.js"
+import { checkContext } from "./CheckContext.js"
 
 export const backupMaxAgeConfig = Config.duration("VIGIL_BACKUP_MAX_AGE").pipe(Config.withDefault(Duration.hours(36)))
 
@@ -50,15 +43,11 @@ export const storedBackups = (repo: EventRepo) =>
 export class BackupMonitor extends Effect.Service<BackupMonitor>()("vigil/BackupMonitor", {
   scoped: Effect.gen(function*() {
     const maxAge = yield* backupMaxAgeConfig
-    const source = yield* ClusterSource
-    const reader = Option.flatMap(source, (s) => Option.fromNullable(s.backups))
-    const watch = yield* ClusterWatch
     const repo = yield* EventRepo
     const view = { maxAge, stored: storedBackups(repo) }
-    if (Option.isNone(reader) || Option.isNone(watch)) return view
-    const { tiers } = yield* WatchConfig
-    const bus = yield* EventBus
-    const record = recordFindings(yield* Incidents, bus)
+    const context = yield* checkContext((s) => s.backups)
+    if (Option.isNone(context)) return view
+    const { ask: reader, watch, tiers, bus, record } = context.value
     const maxAgeMs = Duration.toMillis(maxAge)
 
     let memory: BackupMemory | undefined
@@ -68,17 +57,12 @@ export class BackupMonitor extends Effect.Service<BackupMonitor>()("vigil/Backup
       Effect.gen(function*() {
         if (newTerm) memory = yield* view.stored
         if (off) return
-        const snapshot = yield* watch.value.latest
+        const snapshot = yield* watch.latest
         if (Option.isNone(snapshot)) return
-        const jobs = yield* reader.value.jobs
+        const jobs = yield* reader.jobs
         if (Either.isLeft(jobs)) {
           off = true
-          yield* bus.publishOne(makeEvent({
-            type: "backup.unavailable",
-            source: monitorSource,
-            subject: "cluster/backups",
-            data: { reason: jobs.left.reason, summary: `Backups are not watched: ${jobs.left.reason}` }
-          }))
+          yield* bus.publishOne(unavailableEvent("backup.unavailable", "cluster/backups", jobs.left.reason, `Backups are not watched: ${jobs.left.reason}`))
           return
         }
         const now = yield* Clock.currentTimeMillis
@@ -86,7 +70,7 @@ export class BackupMonitor extends Effect.Service<BackupMonitor>()("vigil/Backup
         const since = Math.floor((now - lookback) / 1000)
         const known = (upid: string) => memory?.runs[upid] !== undefined
         const online = snapshot.value.nodes.filter((n) => n.status === "online" && n.detail === undefined).map((n) => n.name)
-        const answers = yield* Effect.forEach(online, (node) => Effect.either(reader.value.runs(node, since, known)), { concurrency: 4 })
+        const answers = yield* Effect.forEach(online, (node) => Effect.either(reader.runs(node, since, known)), { concurrency: 4 })
         const readNodes = new Set(online.filter((_, i) => Either.isRight(answers[i]!)))
         const newRuns = answers.flatMap((a) => (Either.isRight(a) ? a.right : []))
         // Each backup storage once: a shared one through any node that has it.
@@ -96,7 +80,7 @@ export class BackupMonitor extends Effect.Service<BackupMonitor>()("vigil/Backup
             storages.set(p.shared ? p.storage : `${p.node}/${p.storage}`, p)
           }
         }
-        const listed = yield* Effect.forEach([...storages.values()], (p) => Effect.either(reader.value.volumes(p.node, p.storage)), { concurrency: 4 })
+        const listed = yield* Effect.forEach([...storages.values()], (p) => Effect.either(reader.volumes(p.node, p.storage)), { concurrency: 4 })
         const volumes: Array<BackupVolume> = listed.flatMap((l) => (Either.isRight(l) ? l.right : []))
         const judged = judgeBackups(memory, { now, maxAgeMs, guests: snapshot.value.guests, readNodes, jobs: jobs.right, newRuns, volumes, since })
         yield* record(judged.findings, [{ key: backupStateKey, value: JSON.stringify(judged.memory) }])

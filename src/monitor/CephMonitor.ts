@@ -8,12 +8,11 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { EventBus } from "../bus/EventBus.js"
-import { makeEvent } from "../domain/Event.js"
 import type { CephHealth } from "../domain/StorageHealth.js"
 import { ClusterSource } from "../sources/ClusterSource.js"
 import { Incidents } from "../store/Incidents.js"
 import { cephIncidentKey, judgeCeph, startingHealth } from "./CephWatch.js"
-import { monitorSource } from "./Findings.js"
+import { unavailableEvent } from "./Findings.js"
 import { leaderRounds } from "./LeaderRounds.js"
 import { recordFindings } from "./Record.js"
 import { WatchConfig } from "./WatchConfig.js"
@@ -40,12 +39,8 @@ export class CephMonitor extends Effect.Service<CephMonitor>()("vigil/CephMonito
         if (Either.isLeft(answer.right)) {
           off = true
           const why = answer.right.left
-          yield* bus.publishOne(makeEvent({
-            type: "ceph.unavailable",
-            source: monitorSource,
-            subject: "cluster/ceph",
-            data: { reason: why.reason, summary: why._tag === "Forbidden" ? `Ceph is not watched: ${why.reason}` : "Ceph is not watched: it is not installed or set up on this cluster" }
-          }))
+          const summary = why._tag === "Forbidden" ? `Ceph is not watched: ${why.reason}` : "Ceph is not watched: it is not installed or set up on this cluster"
+          yield* bus.publishOne(unavailableEvent("ceph.unavailable", "cluster/ceph", why.reason, summary))
           return
         }
         const current = answer.right.right

@@ -7,14 +7,9 @@ import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { EventBus } from "../bus/EventBus.js"
-import { ClusterSource } from "../sources/ClusterSource.js"
-import { Incidents } from "../store/Incidents.js"
 import { diskMemory, type DiskMemory, diskTarget as diskTargetOf, judgeDisks } from "./DiskWatch.js"
-import { ClusterWatch } from "./Monitor.js"
+import { checkContext } from "./CheckContext.js"
 import { nodeRounds } from "./NodeRounds.js"
-import { recordFindings } from "./Record.js"
-import { WatchConfig } from "./WatchConfig.js"
 
 export const wearoutMinConfig = Config.integer("VIGIL_DISK_WEAROUT_MIN").pipe(
   Config.validate({ message: "must be a percentage of life left, 0 to 100", validation: (n) => n >= 0 && n <= 100 }),
@@ -24,14 +19,9 @@ export const wearoutMinConfig = Config.integer("VIGIL_DISK_WEAROUT_MIN").pipe(
 export class DiskMonitor extends Effect.Service<DiskMonitor>()("vigil/DiskMonitor", {
   scoped: Effect.gen(function*() {
     const wearoutMin = yield* wearoutMinConfig
-    const source = yield* ClusterSource
-    const list = Option.flatMap(source, (s) => Option.fromNullable(s.disks))
-    const watch = yield* ClusterWatch
-    if (Option.isNone(list) || Option.isNone(watch)) return {}
-    const { tiers } = yield* WatchConfig
-    const bus = yield* EventBus
-    const incidents = yield* Incidents
-    const record = recordFindings(incidents, bus)
+    const context = yield* checkContext((s) => s.disks)
+    if (Option.isNone(context)) return {}
+    const { ask, watch, tiers, incidents, record } = context.value
 
     /** Per node, disk → what was told; a node not here starts from the open incidents. */
     const told = new Map<string, Map<string, DiskMemory>>()
@@ -49,8 +39,8 @@ export class DiskMonitor extends Effect.Service<DiskMonitor>()("vigil/DiskMonito
       name: "DiskMonitor",
       interval: tiers.background,
       offset: Duration.seconds(10),
-      latest: watch.value.latest,
-      ask: list.value,
+      latest: watch.latest,
+      ask,
       unavailable: { type: "disk.unavailable", subject: "cluster/disks", what: "Disk health is" },
       newTerm: () => told.clear(),
       onNode: (node, disks) =>

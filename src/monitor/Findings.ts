@@ -40,4 +40,8 @@ export const finding = (
   incident
 })
 
+/** The one event a check sends when it switches itself off (not installed, or not permitted): what is not watched, and why. */
+export const unavailableEvent = (type: string, subject: string, reason: string, summary: string) =>
+  makeEvent({ type, source: monitorSource, subject, data: { reason, summary } })
+
 export const pct = (v: number | undefined) => (v === undefined ? "n/a" : `${v.toFixed(1)}%`)

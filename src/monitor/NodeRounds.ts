@@ -9,11 +9,10 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { EventBus } from "../bus/EventBus.js"
-import { makeEvent } from "../domain/Event.js"
 import type { Snapshot } from "../domain/Snapshot.js"
 import type { Unavailable } from "../domain/StorageHealth.js"
 import type { SourceError } from "../sources/ClusterSource.js"
-import { monitorSource } from "./Findings.js"
+import { unavailableEvent } from "./Findings.js"
 import { leaderRounds } from "./LeaderRounds.js"
 
 export const nodeRounds = <A>(options: {
@@ -44,12 +43,8 @@ export const nodeRounds = <A>(options: {
             const why = answer.right.left
             if (why._tag === "NotInstalled") continue
             off = true
-            yield* bus.publishOne(makeEvent({
-              type: options.unavailable.type,
-              source: monitorSource,
-              subject: options.unavailable.subject,
-              data: { reason: why.reason, summary: `${options.unavailable.what} not watched: ${why.reason}` }
-            }))
+            const { type, subject, what } = options.unavailable
+            yield* bus.publishOne(unavailableEvent(type, subject, why.reason, `${what} not watched: ${why.reason}`))
             return
           }
           yield* options.onNode(node.name, answer.right.right)

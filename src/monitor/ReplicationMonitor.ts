@@ -7,25 +7,15 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { EventBus } from "../bus/EventBus.js"
-import { ClusterSource } from "../sources/ClusterSource.js"
-import { Incidents } from "../store/Incidents.js"
+import { checkContext } from "./CheckContext.js"
 import { leaderRounds } from "./LeaderRounds.js"
-import { ClusterWatch } from "./Monitor.js"
 import { isFailing, judgeReplication, replicationIncidentKey } from "./ReplicationWatch.js"
-import { recordFindings } from "./Record.js"
-import { WatchConfig } from "./WatchConfig.js"
 
 export class ReplicationMonitor extends Effect.Service<ReplicationMonitor>()("vigil/ReplicationMonitor", {
   scoped: Effect.gen(function*() {
-    const source = yield* ClusterSource
-    const list = Option.flatMap(source, (s) => Option.fromNullable(s.replicationJobs))
-    const watch = yield* ClusterWatch
-    if (Option.isNone(list) || Option.isNone(watch)) return {}
-    const { tiers } = yield* WatchConfig
-    const bus = yield* EventBus
-    const incidents = yield* Incidents
-    const record = recordFindings(incidents, bus)
+    const context = yield* checkContext((s) => s.replicationJobs)
+    if (Option.isNone(context)) return {}
+    const { ask: list, watch, tiers, incidents, record } = context.value
 
     /** The jobs last told as failing; undefined at a term's start (the open incidents say). */
     let failing: Set<string> | undefined
@@ -33,11 +23,11 @@ export class ReplicationMonitor extends Effect.Service<ReplicationMonitor>()("vi
     yield* leaderRounds("ReplicationMonitor", tiers.important, Duration.seconds(5), (newTerm) =>
       Effect.gen(function*() {
         if (newTerm) failing = undefined
-        const snapshot = yield* watch.value.latest
+        const snapshot = yield* watch.latest
         if (Option.isNone(snapshot)) return
         const answers = yield* Effect.forEach(
           snapshot.value.nodes.filter((n) => n.status === "online"),
-          (n) => Effect.either(list.value(n.name)),
+          (n) => Effect.either(list(n.name)),
           { concurrency: 4 }
         )
         const jobs = answers.flatMap((a) => (Either.isRight(a) ? a.right : []))

@@ -8,14 +8,11 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { EventBus } from "../bus/EventBus.js"
 import { makeEvent } from "../domain/Event.js"
 import type { NodeUpdates } from "../domain/StorageHealth.js"
-import { ClusterSource } from "../sources/ClusterSource.js"
 import { monitorSource } from "./Findings.js"
-import { ClusterWatch } from "./Monitor.js"
+import { checkContext } from "./CheckContext.js"
 import { nodeRounds } from "./NodeRounds.js"
-import { WatchConfig } from "./WatchConfig.js"
 
 export interface PendingUpdates {
   readonly count: number
@@ -52,15 +49,12 @@ export const updatesEvent = (u: NodeUpdates) => {
 
 export class UpdatesMonitor extends Effect.Service<UpdatesMonitor>()("vigil/UpdatesMonitor", {
   scoped: Effect.gen(function*() {
-    const source = yield* ClusterSource
-    const list = Option.flatMap(source, (s) => Option.fromNullable(s.updates))
-    const watch = yield* ClusterWatch
     /** What each node has pending, as last read: for the cluster view. */
     const pending = new Map<string, PendingUpdates>()
     const view = { pending: (node: string): PendingUpdates | undefined => pending.get(node) }
-    if (Option.isNone(list) || Option.isNone(watch)) return view
-    const { tiers } = yield* WatchConfig
-    const bus = yield* EventBus
+    const context = yield* checkContext((s) => s.updates)
+    if (Option.isNone(context)) return view
+    const { ask, watch, tiers, bus } = context.value
 
     /** Per node, the pending set last told. A new process or term tells a node's set once if it is not empty. */
     const told = new Map<string, string>()
@@ -69,8 +63,8 @@ export class UpdatesMonitor extends Effect.Service<UpdatesMonitor>()("vigil/Upda
       name: "UpdatesMonitor",
       interval: tiers.background,
       offset: Duration.seconds(12),
-      latest: watch.value.latest,
-      ask: list.value,
+      latest: watch.latest,
+      ask,
       unavailable: { type: "node.updates.unavailable", subject: "cluster/updates", what: "Pending updates are" },
       newTerm: () => told.clear(),
       onNode: (node, updates) =>

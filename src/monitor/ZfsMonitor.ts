@@ -6,25 +6,15 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { EventBus } from "../bus/EventBus.js"
-import { ClusterSource } from "../sources/ClusterSource.js"
-import { Incidents } from "../store/Incidents.js"
-import { ClusterWatch } from "./Monitor.js"
+import { checkContext } from "./CheckContext.js"
 import { nodeRounds } from "./NodeRounds.js"
-import { recordFindings } from "./Record.js"
-import { WatchConfig } from "./WatchConfig.js"
 import { judgeZfs } from "./ZfsWatch.js"
 
 export class ZfsMonitor extends Effect.Service<ZfsMonitor>()("vigil/ZfsMonitor", {
   scoped: Effect.gen(function*() {
-    const source = yield* ClusterSource
-    const list = Option.flatMap(source, (s) => Option.fromNullable(s.zfsPools))
-    const watch = yield* ClusterWatch
-    if (Option.isNone(list) || Option.isNone(watch)) return {}
-    const { tiers } = yield* WatchConfig
-    const bus = yield* EventBus
-    const incidents = yield* Incidents
-    const record = recordFindings(incidents, bus)
+    const context = yield* checkContext((s) => s.zfsPools)
+    if (Option.isNone(context)) return {}
+    const { ask, watch, tiers, incidents, record } = context.value
 
     /** Per node, pool → the health last told; a node not here starts from its open incidents. */
     const told = new Map<string, Map<string, string>>()
@@ -36,8 +26,8 @@ export class ZfsMonitor extends Effect.Service<ZfsMonitor>()("vigil/ZfsMonitor",
       name: "ZfsMonitor",
       interval: tiers.background,
       offset: Duration.seconds(8),
-      latest: watch.value.latest,
-      ask: list.value,
+      latest: watch.latest,
+      ask,
       unavailable: { type: "zfs.unavailable", subject: "cluster/zfs", what: "ZFS pools are" },
       newTerm: () => told.clear(),
       onNode: (node, pools) =>
