@@ -15,7 +15,6 @@ import * as Path from "node:path"
 const root = fileURLToPath(new URL("..", import.meta.url))
 const at = (...parts) => Path.join(root, ...parts)
 const stamp = at("dist", ".built")
-const hudFiles = ["index.html", "app.js", "timeline.js", "backups.js", "charts.js", "app.css"]
 
 const newest = (path) => {
   const s = statSync(path)
@@ -52,7 +51,8 @@ export const build = async () => {
     logLevel: "warning"
   })
   mkdirSync(at("dist", "hud"), { recursive: true })
-  for (const file of hudFiles) copyFileSync(at("src", "hud", file), at("dist", "hud", file))
+  // The page, its modules and stylesheet: what HudLive serves (the screenshot is the README's).
+  for (const file of readdirSync(at("src", "hud")).filter((f) => /\.(html|js|css)$/.test(f))) copyFileSync(at("src", "hud", file), at("dist", "hud", file))
   writeFileSync(stamp, new Date().toISOString() + "\n")
 }
 
