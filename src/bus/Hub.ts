@@ -6,7 +6,7 @@
  *
  * A sink is whatever fits the transport: a Mailbox read as a Stream (WebSocket, internal
  * consumers), or the SSE response body itself, which writes the commit's pre-rendered frames
- * with no fiber or queue per connection (see SseBody).
+ * with no fiber or queue per connection (see SseSink).
  *
  * Why not an Effect `PubSub`: a bounded PubSub makes the publisher wait for the slowest
  * subscriber, and an unbounded one lets a stalled subscriber grow without limit. Per-subscriber

@@ -1,5 +1,5 @@
 /**
- * One WebSocket client, written to by the Hub directly: the counterpart of SseBody for the
+ * One WebSocket client, written to by the Hub directly: the counterpart of SseSink for the
  * WebSocket transport. Each event's message is rendered once, as bytes, and the same buffer is
  * sent to every client that takes it; there is no fiber, queue or Stream per connection, and
  * pings come from one timer for all of them (`tick`).
@@ -35,7 +35,6 @@ export class WsSink implements Sink {
 
   constructor(private readonly ws: WebSocket, private readonly socket: Socket, after: number | undefined, private readonly maxBufferedBytes: number) {
     this.lastSequence = after ?? null
-    socket.on("drain", () => this.#wake())
   }
 
   #wake(): void {
@@ -48,12 +47,18 @@ export class WsSink implements Sink {
     return this.#finished
   }
 
-  /** Completes when the socket has room again: true to go on, false once the connection is ending. */
-  readonly room: Effect.Effect<boolean> = Effect.async<boolean>((resume) => {
-    const answer = () => resume(Effect.succeed(!this.#finished))
-    if (this.#finished || this.socket.writableLength < replayHighWater) return answer()
-    this.#onRoom = answer
-  })
+  /**
+   * Completes when the socket has room again: true to go on, false once the connection is ending.
+   * Made when a replay asks (an idle connection keeps no effect or listener for it).
+   */
+  get room(): Effect.Effect<boolean> {
+    return Effect.async<boolean>((resume) => {
+      const answer = () => resume(Effect.succeed(!this.#finished))
+      if (this.#finished || this.socket.writableLength < replayHighWater) return answer()
+      this.#onRoom = answer
+      this.socket.once("drain", () => this.#wake())
+    })
+  }
 
   send(message: string | Uint8Array): void {
     if (this.#finished || this.ws.readyState !== this.ws.OPEN) return

@@ -171,6 +171,20 @@ describe("authentication and scopes", () => {
       expect(response.headers.get("x-content-type-options")).toBe("nosniff")
       expect(response.headers.get("x-frame-options")).toBe("DENY")
       expect(response.headers.get("access-control-allow-origin")).toBe("https://hud.example")
+      // The event stream takes its connection over from the platform after the headers are final:
+      // it carries them all the same.
+      const controller = new AbortController()
+      const stream = yield* Effect.promise(() => fetch(`${vigil.url}/api/v1/events/stream`, { headers: { origin: "https://hud.example" }, signal: controller.signal }))
+      expect(stream.status).toBe(200)
+      expect(stream.headers.get("content-type")).toBe("text/event-stream; charset=utf-8")
+      expect(stream.headers.get("access-control-allow-origin")).toBe("https://hud.example")
+      expect(stream.headers.get("access-control-allow-credentials")).toBe("true")
+      expect(stream.headers.get("x-content-type-options")).toBe("nosniff")
+      expect(stream.headers.get("content-security-policy")).toContain("frame-ancestors 'none'")
+      expect(stream.headers.get("connection")).toBe("close")
+      const first = yield* Effect.promise(() => stream.body!.getReader().read())
+      expect(new TextDecoder().decode(first.value)).toMatch(/^retry: \d+/)
+      controller.abort()
     }))
 
   it("refuses VIGIL_AUTH=off on a non-loopback address, and turns auth on there by default", () => {

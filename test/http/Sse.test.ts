@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Net from "node:net"
 import { assertStrictlyIncreasing, openSse, waitUntil } from "../support/Clients.js"
+import { streamHead } from "../../src/http/SseSink.js"
 import { cloudEvent, getJson, postEvents, startVigil } from "../support/Vigil.js"
 
 /** Posts `batches` batches of `size` events from `producers` concurrent producers; returns every accepted sequence. */
@@ -169,4 +170,16 @@ describe("GET /api/v1/events/stream (SSE)", () => {
       for (const c of clients) c.close()
       stalled.destroy()
     }))
+})
+
+describe("the stream's head", () => {
+  it("is a 200 with every header given, closing the connection, and leaves out a header that would break its lines", () => {
+    const head = new TextDecoder().decode(streamHead({
+      "content-type": "text/event-stream; charset=utf-8",
+      "x-injected": "a\r\nset-cookie: b=c",
+      "bad:name": "v",
+      "cache-control": "no-cache"
+    }))
+    expect(head).toBe("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n")
+  })
 })
