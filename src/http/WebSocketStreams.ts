@@ -33,6 +33,9 @@ import { ServerConfig } from "./ServerConfig.js"
 import { readClientMessage } from "./WsClientMessage.js"
 import { closeCodes, WsSink } from "./WsSink.js"
 
+/** A protocol error (a message past maxPayload, a bad frame): `ws` closes the connection itself. */
+const ignoreProtocolError = () => {}
+
 /** The upgrade's first bytes past the handshake: none, as RFC 6455 has clients wait for the 101. */
 const noHead = Buffer.alloc(0)
 
@@ -99,8 +102,7 @@ export class WebSocketStreams extends Effect.Service<WebSocketStreams>()("vigil/
             return
         }
       })
-      // A protocol error (a message past maxPayload, a bad frame): `ws` closes the connection itself.
-      ws.on("error", () => {})
+      ws.on("error", ignoreProtocolError)
 
       sink.signal(new Signal("connected", { resumeAfter: after ?? null }))
       run(Effect.map(heartbeats.hubSignal, (hub) => sink.signal(hub)))
