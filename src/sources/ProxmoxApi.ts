@@ -23,9 +23,9 @@ import * as Https from "node:https"
 import type { Duplex } from "node:stream"
 import type { TLSSocket } from "node:tls"
 import { SourceError } from "./ClusterSource.js"
-import { fastResources } from "./ResourceDecoder.js"
+import { ClusterResourcesFromApi, fastClusterResources } from "./ResourceDecoder.js"
 import { BackupJobItem, StorageContentItem, TaskLogLine } from "./PveBackupSchema.js"
-import { AptUpdateItem, CephStatus, ClusterStatusItem, DiskItem, ReplicationItem, ZfsPoolItem, Envelope, HaStatusItem, NodeStatusDetail, Permissions, Resource, Task, TaskStatus, Version } from "./PveSchema.js"
+import { AptUpdateItem, CephStatus, ClusterStatusItem, DiskItem, ReplicationItem, ZfsPoolItem, Envelope, HaStatusItem, NodeStatusDetail, Permissions, Task, TaskStatus, Version } from "./PveSchema.js"
 import type { ProxmoxConfig } from "./SourceConfig.js"
 
 /** A SHA-256 fingerprint in one form, however it was written (`AB:CD:…`, `abcd…`). */
@@ -159,7 +159,7 @@ export class ProxmoxApi extends Effect.Service<ProxmoxApi>()("vigil/ProxmoxApi",
       const get = <A, I>(path: string, schema: Schema.Schema<A, I>, fast?: (body: unknown) => A | undefined) => call(HttpClientRequest.get(path), schema, fast)
 
       return {
-        clusterResources: get("/cluster/resources", Schema.Array(Resource), fastResources),
+        clusterResources: get("/cluster/resources", ClusterResourcesFromApi, fastClusterResources),
         clusterStatus: get("/cluster/status", Schema.Array(ClusterStatusItem)),
         nodeStatus: (node: string) => get(`/nodes/${encodeURIComponent(node)}/status`, NodeStatusDetail),
         /**

@@ -35,6 +35,15 @@ export const toNode = (r: Resource): ClusterNode =>
     level: r.level
   })
 
+/** A guest's status as vigil knows them; anything else PVE may add reads as `unknown`. */
+export const guestStatus = (status: string | undefined): Guest["status"] =>
+  (status !== undefined && guestStatuses.has(status) ? status : "unknown") as Guest["status"]
+
+const noTags: ReadonlyArray<string> = []
+/** PVE's tag list (`;`-separated; older versions also used `,` and spaces). */
+export const parseTags = (tags: string | undefined): ReadonlyArray<string> =>
+  tags === undefined || tags === "" ? noTags : tags.split(/[;, ]+/).filter((t) => t.length > 0)
+
 const guestFigures = ["cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "uptime", "netin", "netout", "diskread", "diskwrite"] as const
 /** A guest, built field by field: copying a literal through `defined` was most of a 10,000-guest snapshot's cost (equal, by a property test). */
 export const toGuest = (r: Resource): Guest | undefined => {
@@ -44,13 +53,13 @@ export const toGuest = (r: Resource): Guest | undefined => {
     vmid: r.vmid,
     name: r.name ?? `${r.type}-${r.vmid}`,
     node: r.node,
-    status: r.status !== undefined && guestStatuses.has(r.status) ? r.status : "unknown"
+    status: guestStatus(r.status)
   }
   for (const key of guestFigures) if (r[key] !== undefined) g[key] = r[key]
   if (r.lock !== undefined && r.lock !== "") g.lock = r.lock
   if (r.hastate !== undefined) g.hastate = r.hastate
   if (r.pool !== undefined && r.pool !== "") g.pool = r.pool
-  g.tags = r.tags === undefined || r.tags === "" ? [] : r.tags.split(/[;, ]+/).filter((t) => t.length > 0)
+  g.tags = parseTags(r.tags)
   g.template = r.template ?? false
   return g as Guest
 }
@@ -97,14 +106,10 @@ const withMembership = (nodes: ReadonlyArray<ClusterNode>, status: ReadonlyArray
   })
 }
 
-/** What `f` makes of each resource it takes (flatMap allocates per element). */
-const collect = <A>(resources: ReadonlyArray<Resource>, f: (r: Resource) => A | undefined): Array<A> => {
-  const out: Array<A> = []
-  for (const r of resources) {
-    const a = f(r)
-    if (a !== undefined) out.push(a)
-  }
-  return out
+/** `/cluster/resources` as the snapshot uses it: the guests, and every other entry as it came (ResourceDecoder). */
+export interface ClusterResources {
+  readonly guests: ReadonlyArray<Guest>
+  readonly others: ReadonlyArray<Resource>
 }
 
 /**
@@ -112,21 +117,26 @@ const collect = <A>(resources: ReadonlyArray<Resource>, f: (r: Resource) => A | 
  * when they answered.
  */
 export const toSnapshot = (
-  resources: ReadonlyArray<Resource>,
+  resources: ClusterResources,
   status: ReadonlyArray<ClusterStatusItem> | undefined,
   ha: ReadonlyArray<HaService> | undefined,
   pveVersion: PveVersion | undefined,
   takenAt: number
 ): Snapshot => {
-  const nodes = resources.filter((r) => r.type === "node").map(toNode)
+  const nodes = resources.others.filter((r) => r.type === "node").map(toNode)
+  const storage: Array<StoragePool> = []
+  for (const r of resources.others) {
+    const pool = toStorage(r)
+    if (pool !== undefined) storage.push(pool)
+  }
   const quorate = status?.find((item) => item.type === "cluster")?.quorate
   const cluster = status === undefined ? undefined : toClusterInfo(status)
   return {
     source: "proxmox",
     takenAt,
     nodes: status === undefined ? nodes : withMembership(nodes, status),
-    guests: collect(resources, toGuest),
-    storage: collect(resources, toStorage),
+    guests: resources.guests,
+    storage,
     ...(quorate === undefined ? {} : { quorate }),
     ...(ha === undefined ? {} : { ha }),
     ...(cluster === undefined ? {} : { cluster }),

@@ -1,7 +1,8 @@
 /**
  * The hand-written `/cluster/resources` decoder against the schema it stands in for: on every
- * payload it accepts it gives exactly the schema's result, on real-shaped payloads it always
- * accepts (or it would be no fast path), and it covers every field of `Resource`.
+ * payload it accepts it gives exactly the schema's result (guests key for key, in order), on
+ * real-shaped payloads it always accepts (or it would be no fast path), and the payloads tried
+ * carry every field of `Resource`, each right and wrong.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Either from "effect/Either"
@@ -9,9 +10,15 @@ import * as FastCheck from "effect/FastCheck"
 import * as Schema from "effect/Schema"
 import { Envelope, Resource } from "../../src/sources/PveSchema.js"
 import { toGuest } from "../../src/sources/PveSnapshot.js"
-import { booleanFields, fastResources, numberFields, stringFields } from "../../src/sources/ResourceDecoder.js"
+import { ClusterResourcesFromApi, fastClusterResources } from "../../src/sources/ResourceDecoder.js"
 
-const bySchema = Schema.decodeUnknownEither(Envelope(Schema.Array(Resource)))
+const bySchema = Schema.decodeUnknownEither(Envelope(ClusterResourcesFromApi))
+const resourcesBySchema = Schema.decodeUnknownEither(Envelope(Schema.Array(Resource)))
+
+/** Resource's fields by kind: plain strings, LooseNumber, LooseBoolean (`id` and `type` are required strings). */
+const stringFields = ["node", "status", "name", "level", "content", "hastate", "lock", "tags", "storage", "plugintype", "pool"] as const
+const numberFields = ["vmid", "cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "uptime", "netin", "netout", "diskread", "diskwrite"] as const
+const booleanFields = ["template", "shared"] as const
 
 const fc = FastCheck
 /** A number as PVE sends one: a JSON number, or a string holding it (`maxcpu`, `uptime` on some versions). */
@@ -41,21 +48,23 @@ const payload = (items: FastCheck.Arbitrary<unknown>) =>
   )
 
 describe("the /cluster/resources fast path", () => {
-  it("covers exactly the fields of Resource, each with its kind", () => {
+  it("tries exactly the fields of Resource, each with its kind", () => {
     expect(["id", "type", ...stringFields, ...numberFields, ...booleanFields].sort()).toEqual(Object.keys(Resource.fields).sort())
   })
 
   it.prop("equals the schema wherever it answers, on real-shaped and mangled payloads", [payload(fc.oneof(realShaped, mangled))], ([body]) => {
-    const fast = fastResources(body)
+    const fast = fastClusterResources(body)
     if (fast === undefined) return
     const schema = bySchema(body)
     expect(Either.isRight(schema)).toBe(true)
-    expect(fast).toStrictEqual(Either.getOrThrow(schema).data)
+    const expected = Either.getOrThrow(schema).data!
+    expect(fast).toStrictEqual(expected)
+    expect(fast.guests.map((g) => Object.keys(g))).toEqual(expected.guests.map((g) => Object.keys(g)))
   }, { fastCheck: { numRuns: 3000 } })
 
   it.prop("answers every real-shaped payload (the schema accepts all of them too)", [fc.array(realShaped, { maxLength: 20 })], ([data]) => {
     const body = { data }
-    const fast = fastResources(body)
+    const fast = fastClusterResources(body)
     expect(fast).toBeDefined()
     expect(fast).toStrictEqual(Either.getOrThrow(bySchema(body)).data)
   }, { fastCheck: { numRuns: 500 } })
@@ -65,17 +74,27 @@ describe("the /cluster/resources fast path", () => {
       data: [
         { id: "node/pve1", type: "node", node: "pve1", status: "online", maxcpu: "16", uptime: "86400", cpu: 0.12, level: "" },
         { id: "qemu/100", type: "qemu", vmid: 100, node: "pve1", status: "running", template: 0, tags: "web;prod", netin: 1234 },
+        { id: "lxc/101", type: "lxc", vmid: "101", node: "pve1", status: "stopped", template: "1", tags: "web;prod" },
+        { id: "qemu/102", type: "qemu", node: "pve1" },
         { id: "storage/pve1/local", type: "storage", node: "pve1", storage: "local", shared: 0, content: "iso,backup", plugintype: "dir", status: "available" },
         { id: "node/pve2", type: "node", node: "pve2", status: "offline" }
       ]
     }
-    expect(fastResources(body)).toStrictEqual(Either.getOrThrow(bySchema(body)).data)
-    expect(fastResources(body)![0]!.maxcpu).toBe(16)
-    expect(fastResources(body)![1]!.template).toBe(false)
+    const fast = fastClusterResources(body)!
+    expect(fast).toStrictEqual(Either.getOrThrow(bySchema(body)).data)
+    expect(fast.others.map((r) => r.id)).toEqual(["node/pve1", "qemu/102", "storage/pve1/local", "node/pve2"])
+    expect(fast.others[0]!.maxcpu).toBe(16)
+    expect(fast.guests.map((g) => [g.vmid, g.template, g.tags])).toEqual([[100, false, ["web", "prod"]], [101, true, ["web", "prod"]]])
+  })
+
+  it("gives up on a payload the schema refuses, and the schema says why", () => {
+    const body = { data: [{ id: "qemu/100", type: "qemu", vmid: 100, node: "pve1" }, { id: "qemu/101", type: "qemu", vmid: "a lot", node: "pve1" }] }
+    expect(fastClusterResources(body)).toBeUndefined()
+    expect(Either.isLeft(bySchema(body))).toBe(true)
   })
 
   it.prop("builds each guest as the literal form did, key for key and in order", [fc.array(realShaped, { maxLength: 20 })], ([data]) => {
-    for (const r of fastResources({ data })!) {
+    for (const r of Either.getOrThrow(resourcesBySchema({ data })).data!) {
       const guest = toGuest(r)
       const literal = literalGuest(r)
       expect(guest).toStrictEqual(literal)
