@@ -46,12 +46,11 @@ import { recordFindings } from "./Record.js"
 import { reconcile } from "./Reconcile.js"
 import { healthy, onPoll, type SourceHealth } from "./SourceHealth.js"
 import { fromThreshold } from "./ThresholdFindings.js"
-import { evaluate, type Measurement, measure, statesFromIncidents, type ThresholdState, unmeasurable } from "./Thresholds.js"
+import { evaluate, measure, statesFromIncidents, type ThresholdStates, unmeasurable } from "./Thresholds.js"
 import { type Metric } from "./ThresholdPolicy.js"
 import { WatchConfig } from "./WatchConfig.js"
 import { decodeWatchState, encodeWatchState } from "./WatchStateCodec.js"
 
-type ThresholdStates = ReadonlyMap<string, { readonly state: ThresholdState; readonly measurement: Measurement }>
 
 /** What the leader saw last: for instances that do not poll, and for the next leader. */
 export interface ClusterView {
@@ -219,7 +218,8 @@ export const makeMonitor = (source: ClusterSourceShape) =>
             states = new Map([...seeded].filter(([, v]) => metrics.has(v.measurement.metric)))
           }
           const { snapshot } = polled
-          const result = evaluate(config.thresholds, states, measure(snapshot, metrics), metrics, snapshot.takenAt, unmeasurable(snapshot))
+          const measurements = measure(snapshot, metrics, { policy: config.thresholds, states })
+          const result = evaluate(config.thresholds, states, measurements, metrics, snapshot.takenAt, unmeasurable(snapshot))
           yield* record(result.transitions.map(fromThreshold))
           return { term: polled.term, states: result.states as ThresholdStates | undefined }
         }).pipe(

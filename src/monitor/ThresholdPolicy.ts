@@ -68,17 +68,25 @@ export const defaultPolicy: ThresholdPolicy = {
   overrides: []
 }
 
-/** The rule for one measurement after overrides (later overrides win), or undefined when disabled. */
-export const ruleFor = (policy: ThresholdPolicy, m: Measurement): Rule | undefined => {
-  let rule: Rule = policy.rules[m.metric]
+/** What overrides match on: a node, a guest (its vmid and tags) or a storage. */
+export interface RuleSubject {
+  readonly node: string
+  readonly vmid?: number | undefined
+  readonly tags: ReadonlyArray<string>
+  readonly storage?: string | undefined
+}
+
+/** The rule for `metric` of one subject after overrides (later overrides win), or undefined when disabled. */
+export const ruleOf = (policy: ThresholdPolicy, metric: Metric, subject: RuleSubject): Rule | undefined => {
+  let rule: Rule = policy.rules[metric]
   let disabled = false
   for (const o of policy.overrides) {
-    if (o.metric !== m.metric) continue
+    if (o.metric !== metric) continue
     const { node, vmid, tag, storage } = o.match
-    if (node !== undefined && node !== m.node) continue
-    if (vmid !== undefined && vmid !== m.vmid) continue
-    if (tag !== undefined && !m.tags.includes(tag)) continue
-    if (storage !== undefined && storage !== m.storage) continue
+    if (node !== undefined && node !== subject.node) continue
+    if (vmid !== undefined && vmid !== subject.vmid) continue
+    if (tag !== undefined && !subject.tags.includes(tag)) continue
+    if (storage !== undefined && storage !== subject.storage) continue
     disabled = o.disabled ?? disabled
     rule = {
       levels: o.levels ?? rule.levels,
@@ -88,3 +96,6 @@ export const ruleFor = (policy: ThresholdPolicy, m: Measurement): Rule | undefin
   }
   return disabled ? undefined : rule
 }
+
+/** The rule for one measurement after overrides, or undefined when disabled. */
+export const ruleFor = (policy: ThresholdPolicy, m: Measurement): Rule | undefined => ruleOf(policy, m.metric, m)

@@ -151,3 +151,61 @@ describe("evaluate", () => {
     expect(ruleFor(policy, { ...scratch!, vmid: 999 })).toBeUndefined()
   })
 })
+
+describe("measuring only what evaluate would act on", () => {
+  const fc = FastCheck
+  const figure = fc.oneof(fc.constant(undefined), fc.constantFrom(0, 50, 84.9, 85.1, 90.1, 95.1, 99), fc.double({ min: 0, max: 100, noNaN: true }))
+  const arbGuest = fc.record({
+    vmid: fc.integer({ min: 100, max: 112 }),
+    kind: fc.constantFrom("qemu" as const, "lxc" as const),
+    node: fc.constantFrom("pve1", "pve2"),
+    status: fc.constantFrom("running" as const, "running" as const, "stopped" as const),
+    template: fc.constantFrom(false, false, false, true),
+    tags: fc.subarray(["web", "scratch"]),
+    cpu: figure.map((v) => (v === undefined ? undefined : v / 100)),
+    mem: figure,
+    disk: figure
+  }).map(({ cpu, mem, disk, ...g }) => ({
+    ...g,
+    name: `g${g.vmid}`,
+    ...(cpu === undefined ? {} : { cpu }),
+    ...(mem === undefined ? {} : { mem, maxmem: 100 }),
+    ...(disk === undefined ? {} : { disk, maxdisk: 100 })
+  }))
+  const arbSnapshot = (takenAt: number) =>
+    fc.uniqueArray(arbGuest, { selector: (g) => g.vmid, maxLength: 8 }).map((guests): Snapshot => ({
+      source: "test",
+      takenAt,
+      nodes: [{ name: "pve1", status: "online", cpu: 0.5, mem: 90, maxmem: 100 }, { name: "pve2", status: "online" }],
+      guests,
+      storage: [{ node: "pve1", storage: "local", status: "available", used: 96, total: 100, shared: false }],
+      portConflicts: [],
+      services: []
+    }))
+  const arbPolicy = fc.constantFrom(
+    defaultPolicy,
+    Either.getOrThrow(policyFromConfig({
+      cpu: { levels: [{ severity: "warning", above: 40 }], for: "2 seconds" },
+      overrides: [
+        { metric: "disk", match: { tag: "scratch" }, disabled: true },
+        { metric: "mem", match: { vmid: 103 }, levels: [{ severity: "critical", above: 20 }] },
+        { metric: "cpu", match: { node: "pve2" }, levels: [{ severity: "error", above: 70 }], for: "0 seconds" }
+      ]
+    }))
+  )
+  const arbMetrics = fc.subarray<Metric>(["cpu", "mem", "disk", "storage"], { minLength: 1 }).map((m) => new Set(m))
+
+  it.prop("evaluate gives the same states and transitions, round after round", [arbPolicy, arbMetrics, fc.array(arbSnapshot(0), { minLength: 1, maxLength: 4 })], ([policy, metrics, rounds]) => {
+    let all: ReturnType<typeof evaluate>["states"] = new Map()
+    let some: ReturnType<typeof evaluate>["states"] = new Map()
+    rounds.forEach((round, i) => {
+      const s = { ...round, takenAt: i * 1000 }
+      const everything = evaluate(policy, all, measure(s, metrics), metrics, s.takenAt)
+      const focused = evaluate(policy, some, measure(s, metrics, { policy, states: some }), metrics, s.takenAt)
+      expect(focused.transitions).toStrictEqual(everything.transitions)
+      expect([...focused.states]).toStrictEqual([...everything.states])
+      all = everything.states
+      some = focused.states
+    })
+  }, { fastCheck: { numRuns: 2000 } })
+})
