@@ -50,6 +50,8 @@ export const build = async () => {
     banner: { js: "import { createRequire as __vigilRequire } from 'node:module'; const require = __vigilRequire(import.meta.url);" },
     logLevel: "warning"
   })
+  // The SQLite thread's script runs as it is (a worker loads a file, not a bundled module).
+  copyFileSync(at("src", "store", "SqliteThreadWorker.mjs"), at("dist", "SqliteThreadWorker.mjs"))
   mkdirSync(at("dist", "hud"), { recursive: true })
   // The page, its modules and stylesheet: what HudLive serves (the screenshot is the README's).
   for (const file of readdirSync(at("src", "hud")).filter((f) => /\.(html|js|css)$/.test(f))) copyFileSync(at("src", "hud", file), at("dist", "hud", file))

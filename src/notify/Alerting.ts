@@ -163,6 +163,9 @@ export class Alerting extends Effect.Service<Alerting>()("vigil/Alerting", {
         }
       })
 
+    // One round at a time: a round reads and replaces `saved`, and the tick's rounds and a round
+    // asked for (`evaluate`) must not interleave across the store's answers.
+    const oneAtATime = yield* Effect.makeSemaphore(1)
     const round = Effect.gen(function*() {
       if (!(yield* leadership.isLeader)) {
         leading = false
@@ -203,10 +206,15 @@ export class Alerting extends Effect.Service<Alerting>()("vigil/Alerting", {
         yield* publishChanges(outcome.flaps, outcome.messages)
       }
       for (const p of planned) yield* enqueue(p.id, p.message)
-    }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("notification round failed", cause)), Effect.withSpan("Alerting.round"))
+    }).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("notification round failed", cause)),
+      oneAtATime.withPermits(1),
+      Effect.withSpan("Alerting.round")
+    )
 
     if (config.channels.length > 0) {
-      yield* round.pipe(Effect.repeat(Schedule.spaced(config.tick)), Effect.forkScoped)
+      // From one tick after start: a round asked for before then (a test's) is never raced by it.
+      yield* round.pipe(Effect.repeat(Schedule.spaced(config.tick)), Effect.delay(config.tick), Effect.forkScoped)
       yield* deliveries.cleanup.pipe(
         Effect.catchAllCause((cause) => Effect.logWarning("delivery log cleanup failed", cause)),
         Effect.repeat(Schedule.spaced("1 hour")),

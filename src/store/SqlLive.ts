@@ -4,7 +4,7 @@
  * `SqlClient` and stays dialect-neutral.
  */
 import { PgClient, PgMigrator } from "@effect/sql-pg"
-import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
+import { SqliteMigrator } from "@effect/sql-sqlite-node"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,6 +14,7 @@ import { mkdirSync } from "node:fs"
 import * as Path from "node:path"
 import { migrations } from "./migrations/index.js"
 import { SharedStore, SharedStoreLocal, SharedStorePg } from "./Shared.js"
+import * as SqliteThread from "./SqliteThread.js"
 import { StoreConfig } from "./StoreConfig.js"
 
 /** Columns are snake_case in SQL and camelCase in code: rows arrive camelCased, inserts are snake_cased. */
@@ -23,10 +24,10 @@ const sqlite = (dataDir: string) => {
   const client = Layer.unwrapEffect(
     Effect.sync(() => {
       mkdirSync(dataDir, { recursive: true })
-      return SqliteClient.layer({ filename: Path.join(dataDir, "vigil.db"), ...names })
+      return SqliteThread.layer({ filename: Path.join(dataDir, "vigil.db"), ...names })
     })
   )
-  // WAL (the client's default) with synchronous=NORMAL: a commit survives a crash of the
+  // WAL (set by the SQLite thread) with synchronous=NORMAL: a commit survives a crash of the
   // process; only a power loss can take back the last transactions. busy_timeout lets a second
   // process (the `tail` CLI, a backup) read without failing the writer.
   const pragmas = Layer.effectDiscard(
