@@ -13,20 +13,14 @@
  * cuts the client off (`lagged`) and it resumes with Last-Event-ID. A replay waits for the socket
  * to drain (`room`).
  */
-import * as Effect from "effect/Effect"
 import type { Socket } from "node:net"
 import { type Sink, Signal, type SubscriptionEnded } from "../bus/Hub.js"
 import type { StoredEvent } from "../domain/Event.js"
+import { SocketSink, stalledClientGraceMs } from "./SocketSink.js"
 import { sseFrame } from "./Wire.js"
 
 const encoder = new TextEncoder()
 const keepAliveFrame = encoder.encode(": keepalive\n\n")
-
-/** A stalled client cannot even read its final frame; its connection is destroyed after this. */
-const stalledClientGraceMs = 10_000
-
-/** Bytes a replay leaves unsent before it reads the next page. */
-const replayHighWater = 64 * 1024
 
 /**
  * The head of a `200` stream response with `headers` (lower-case names, as the platform keeps
@@ -63,44 +57,21 @@ export const framesOf = (events: ReadonlyArray<StoredEvent>): Uint8Array => {
   return out
 }
 
-export class SseSink implements Sink {
-  /** The sequence of the last event written: what the client resumes from. */
-  lastSequence: number | null
+export class SseSink extends SocketSink implements Sink {
   #wroteSinceTick = true
-  #finished = false
-  #onRoom: (() => void) | undefined
 
-  constructor(private readonly socket: Socket, after: number | undefined, private readonly maxBufferedBytes: number) {
-    this.lastSequence = after ?? null
-  }
-
-  /**
-   * Completes when the socket has room again: true to go on, false once the stream has ended.
-   * Made when a replay asks (an idle connection keeps no effect or listener for it).
-   */
-  get room(): Effect.Effect<boolean> {
-    return Effect.async<boolean>((resume) => {
-      const answer = () => resume(Effect.succeed(!this.#finished))
-      if (this.#finished || this.socket.writableLength < replayHighWater) return answer()
-      this.#onRoom = answer
-      this.socket.once("drain", () => this.#wake())
-    })
-  }
-
-  #wake(): void {
-    const resume = this.#onRoom
-    this.#onRoom = undefined
-    resume?.()
+  constructor(socket: Socket, after: number | undefined, private readonly maxBufferedBytes: number) {
+    super(socket, after)
   }
 
   write(bytes: Uint8Array): void {
-    if (this.#finished || this.socket.destroyed) return
+    if (this.ended || this.socket.destroyed) return
     this.socket.write(bytes)
     this.#wroteSinceTick = true
   }
 
   events(events: ReadonlyArray<StoredEvent>): void {
-    if (this.#finished) return
+    if (this.ended) return
     this.lastSequence = events[events.length - 1]!.sequence
     this.write(framesOf(events))
   }
@@ -128,11 +99,10 @@ export class SseSink implements Sink {
 
   /** Writes a last named frame saying why the stream ends (with the resume point), then closes. */
   finish(name: string, reason: string): void {
-    if (this.#finished) return
+    if (this.ended) return
     this.write(sseFrame(new Signal(name, { reason, lastSequence: this.lastSequence })))
-    this.#finished = true
+    this.markEnded()
     this.socket.end()
-    this.#wake()
   }
 
   /** A comment frame if nothing was written since the last tick, so idle proxies keep the connection. */

@@ -8,65 +8,32 @@
  * socket has not yet passed on: past `maxBufferedBytes` the Hub cuts the client off (`lagged`,
  * 4001) and it resumes from its last sequence. A replay waits for the socket to drain (`room`).
  */
-import * as Effect from "effect/Effect"
 import type { Socket } from "node:net"
 import type { WebSocket } from "ws"
 import { type Sink, Signal, type SubscriptionEnded } from "../bus/Hub.js"
 import type { StoredEvent } from "../domain/Event.js"
+import { SocketSink, stalledClientGraceMs } from "./SocketSink.js"
 import { wsMessageBytes } from "./Wire.js"
 
 export const closeCodes = { pingTimeout: 4000, lagged: 4001, revoked: 4003, goingAway: 1001, unavailable: 1011 } as const
 
-/** A stalled client cannot even read its close frame; its connection is destroyed after this. */
-const stalledClientGraceMs = 10_000
-
-/** Bytes a replay leaves unsent before it reads the next page. */
-const replayHighWater = 64 * 1024
-
 const text = { binary: false } as const
 
-export class WsSink implements Sink {
-  /** The sequence of the last event sent: what the client resumes from. */
-  lastSequence: number | null
+export class WsSink extends SocketSink implements Sink {
   /** Whether the client said anything since the last ping. */
   #heard = true
-  #finished = false
-  #onRoom: (() => void) | undefined
 
-  constructor(private readonly ws: WebSocket, private readonly socket: Socket, after: number | undefined, private readonly maxBufferedBytes: number) {
-    this.lastSequence = after ?? null
-  }
-
-  #wake(): void {
-    const resume = this.#onRoom
-    this.#onRoom = undefined
-    resume?.()
-  }
-
-  get finished(): boolean {
-    return this.#finished
-  }
-
-  /**
-   * Completes when the socket has room again: true to go on, false once the connection is ending.
-   * Made when a replay asks (an idle connection keeps no effect or listener for it).
-   */
-  get room(): Effect.Effect<boolean> {
-    return Effect.async<boolean>((resume) => {
-      const answer = () => resume(Effect.succeed(!this.#finished))
-      if (this.#finished || this.socket.writableLength < replayHighWater) return answer()
-      this.#onRoom = answer
-      this.socket.once("drain", () => this.#wake())
-    })
+  constructor(private readonly ws: WebSocket, socket: Socket, after: number | undefined, private readonly maxBufferedBytes: number) {
+    super(socket, after)
   }
 
   send(message: string | Uint8Array): void {
-    if (this.#finished || this.ws.readyState !== this.ws.OPEN) return
+    if (this.ended || this.ws.readyState !== this.ws.OPEN) return
     this.ws.send(message, text)
   }
 
   events(events: ReadonlyArray<StoredEvent>): void {
-    if (this.#finished) return
+    if (this.ended) return
     for (const event of events) this.send(wsMessageBytes(event))
     this.lastSequence = events[events.length - 1]!.sequence
   }
@@ -98,11 +65,10 @@ export class WsSink implements Sink {
 
   /** Sends a last message saying why (with the resume point), then closes with `code`. */
   finish(name: string, reason: string, code: number): void {
-    if (this.#finished) return
+    if (this.ended) return
     this.send(wsMessageBytes(new Signal(name, { reason, lastSequence: this.lastSequence })))
-    this.#finished = true
+    this.markEnded()
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, name)
-    this.#wake()
   }
 
   /** The shared ping timer's tick: closes a client that did not answer the last ping, pings the others. */
