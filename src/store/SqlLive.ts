@@ -4,7 +4,7 @@
  * `SqlClient` and stays dialect-neutral.
  */
 import { PgClient, PgMigrator } from "@effect/sql-pg"
-import { SqliteMigrator } from "@effect/sql-sqlite-node"
+import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -37,7 +37,8 @@ const sqlite = (dataDir: string) => {
       yield* sql`PRAGMA busy_timeout = 5000`
     })
   )
-  const migrator = SqliteMigrator.layer({ loader: migrations })
+  // @effect/sql's own migrator: the SQLite client package's would load better-sqlite3 on this thread.
+  const migrator = Layer.effectDiscard(Migrator.make({})({ loader: migrations }))
   return Layer.mergeAll(pragmas, migrator, SharedStoreLocal).pipe(Layer.provideMerge(client))
 }
 
