@@ -35,8 +35,14 @@ const opened = () => {
   if (++open === count) process.send?.({ ready: true })
 }
 
+// A connection refused or reset before its answer (the listen queue overflows when thousands open
+// at once) is opened again, so a run never waits forever for the last one.
+const retryMs = 200
+
 const sseClient = () => {
+  let answered = false
   const req = Http.get(url!, { agent: false, headers: { accept: "text/event-stream" } }, (res) => {
+    answered = true
     opened()
     // Frames start at a line start; "id: " also occurs inside event data only after other text on
     // the same line, so a match preceded by "\n" (or at the stream's start) is a frame. Chunk
@@ -62,7 +68,9 @@ const sseClient = () => {
       previousEndedWithNewline = buf.length - keep === 0 ? previousEndedWithNewline : buf[buf.length - keep - 1] === 10
     })
   })
-  req.on("error", () => {})
+  req.on("error", () => {
+    if (!answered) setTimeout(sseClient, retryMs)
+  })
 }
 
 const eventMark = Buffer.from(`{"type":"event"`)
@@ -70,7 +78,14 @@ const eventMark = Buffer.from(`{"type":"event"`)
 /** One WebSocket client: every message that starts as an event message is a delivery. */
 const wsClient = () => {
   const socket = new WebSocket(url!, { perMessageDeflate: false })
-  socket.on("open", opened)
+  let isOpen = false
+  socket.on("open", () => {
+    isOpen = true
+    opened()
+  })
+  socket.on("close", () => {
+    if (!isOpen) setTimeout(wsClient, retryMs)
+  })
   socket.on("message", (data: Buffer) => {
     if (data.indexOf(eventMark) !== 0) {
       if (data.indexOf(`{"type":"ping"`) === 0) socket.send(`{"type":"pong"}`)
