@@ -90,16 +90,17 @@ const make = (options: SqliteThreadOptions) =>
       )
     )
 
-    // One connection: a transaction holds it until it ends, other statements wait their turn.
+    // One connection: a transaction holds it until it ends, and a statement outside one until it
+    // is answered, so no statement can land inside another fiber's transaction while it waits
+    // for the thread (the client releases the connection when the statement's scope closes).
     const semaphore = yield* Effect.makeSemaphore(1)
-    const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))
-    const transactionAcquirer = Effect.uninterruptibleMask((restore) =>
+    const acquirer = Effect.uninterruptibleMask((restore) =>
       Effect.as(
         Effect.zipRight(restore(semaphore.take(1)), Effect.tap(Effect.scope, (scope) => Scope.addFinalizer(scope, semaphore.release(1)))),
         connection
       )
     )
-    return yield* Client.make({ acquirer, compiler, transactionAcquirer, spanAttributes: [["db.system.name", "sqlite"]], transformRows })
+    return yield* Client.make({ acquirer, compiler, transactionAcquirer: acquirer, spanAttributes: [["db.system.name", "sqlite"]], transformRows })
   })
 
 export const layer = (options: SqliteThreadOptions): Layer.Layer<Client.SqlClient> =>
