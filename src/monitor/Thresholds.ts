@@ -71,7 +71,7 @@ export const measure = (
       if (mem) add("mem", target, n.name, undefined, noTags, undefined, percent(n.mem, n.maxmem))
       if (disk) add("disk", target, n.name, undefined, noTags, undefined, percent(n.disk, n.maxdisk))
     }
-    const stateful = quiet === undefined ? undefined : vmidsWithState(quiet.states)
+    const focus = quiet === undefined ? undefined : { policy: quiet.policy, stateful: vmidsWithState(quiet.states) }
     for (const g of snapshot.guests) {
       if (g.status !== "running" || g.template) continue
       const cpuValue = cpu && g.cpu !== undefined ? g.cpu * 100 : undefined
@@ -79,8 +79,8 @@ export const measure = (
       // QEMU reports disk 0 without a guest agent: no figure, not "0 % used".
       const diskValue = disk && g.disk ? percent(g.disk, g.maxdisk) : undefined
       if (
-        quiet !== undefined && !stateful!.has(g.vmid) && below(quiet.policy, "cpu", g, cpuValue) &&
-        below(quiet.policy, "mem", g, memValue) && below(quiet.policy, "disk", g, diskValue)
+        focus !== undefined && !focus.stateful.has(g.vmid) && below(focus.policy, "cpu", g, cpuValue) &&
+        below(focus.policy, "mem", g, memValue) && below(focus.policy, "disk", g, diskValue)
       ) continue
       const target = guestKey(g)
       if (cpu) add("cpu", target, g.node, g.vmid, g.tags, undefined, cpuValue)
