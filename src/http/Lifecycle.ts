@@ -3,8 +3,8 @@
  *
  * At start: a `system.online` event (persisted, then broadcast) and the setup logged in one
  * block (StartupSummary). At shutdown, before the HTTP server's own finalizer would wait forever
- * on open streams: record `system.offline`, end every stream with its final frame, stop accepting
- * connections, give clients a moment to read it, then close what is left. The layers below (writer flush, store close) run after this.
+ * on open streams: stop accepting connections, record `system.offline`, end every stream with its
+ * final frame, give clients a moment to read it, then close what is left. The layers below (writer flush, store close) run after this.
  */
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as Deferred from "effect/Deferred"
@@ -56,14 +56,12 @@ export const Lifecycle = Layer.scopedDiscard(
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         yield* Effect.logInfo("vigil shutting down")
+        const closed = yield* Deferred.make<void>()
+        server.close(() => Deferred.unsafeDone(closed, Effect.void))
         yield* bus.publishOne(makeEvent({ type: "system.offline", data: { version, reason: "shutdown" } })).pipe(
           Effect.catchAll((error) => Effect.logWarning("could not record system.offline", error))
         )
-        // Streams end before the server closes: an SSE stream's connection is written to directly
-        // (SseSink), so Node counts it idle and `close()` would cut it before its final frame.
         yield* hub.closeAll
-        const closed = yield* Deferred.make<void>()
-        server.close(() => Deferred.unsafeDone(closed, Effect.void))
         // Streams that just ended leave keep-alive connections that turn idle after close() was
         // called: close those as they appear. A connection that never sent a request (HTTP
         // clients open spare ones) is not "idle" to Node and is only cut when the grace ends.

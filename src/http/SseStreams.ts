@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Schedule from "effect/Schedule"
+import { ServerResponse } from "node:http"
 import type { User } from "../api/Security.js"
 import { StreamGuard } from "../access/StreamGuard.js"
 import { EventBus } from "../bus/EventBus.js"
@@ -81,6 +82,10 @@ export class SseStreams extends Effect.Service<SseStreams>()("vigil/SseStreams",
       const placeholder = NodeHttpServerRequest.toServerResponse(request)
       placeholder.detachSocket(socket)
       placeholder.end()
+      // Node counts a connection idle, and closes it at `server.close()`, unless its response is
+      // unfinished: this one never finishes (nothing is written through it), so shutdown can stop
+      // taking connections before it sends the streams' final frames.
+      new ServerResponse(incoming).assignSocket(socket)
       socket.write(streamHead(headers))
 
       const sink = new SseSink(socket, after, config.maxBufferedBytes)
