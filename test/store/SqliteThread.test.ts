@@ -6,10 +6,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import Database from "better-sqlite3"
+import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import { mkdtempSync } from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -34,6 +36,9 @@ describe("SqliteThread", () => {
       })).pipe(Effect.either)
       expect(Either.isLeft(failed) && String(failed.left.cause)).toContain("UNIQUE constraint failed")
       expect(yield* sql`SELECT name FROM t WHERE name = 'kept?'`).toEqual([])
+
+      const streamed = yield* Stream.runCollect(sql<{ name: string }>`SELECT name FROM t WHERE id <= 3 ORDER BY id`.stream)
+      expect(Chunk.toReadonlyArray(streamed)).toEqual([{ name: "n0" }, { name: "n1" }, { name: "n2" }])
 
       const inserted = yield* sql<{ id: number }>`INSERT INTO t (name) VALUES ('last') RETURNING id`
       expect(inserted).toEqual([{ id: 51 }])
